@@ -1,0 +1,102 @@
+"""Configuration, driven by the environment.
+
+The embedded default is a SQLite file under ``instance/``; ``DATABASE_URL`` selects
+PostgreSQL (``postgresql+psycopg://…``) or MariaDB/MySQL (``mysql+pymysql://…``).
+The secret key comes from ``SECRET_KEY``; without it a random key is generated once
+and kept in ``instance/secret_key`` so sessions survive restarts. The production
+config refuses to start without a real secret.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE_DIR", BASE_DIR / "instance"))
+
+#: Secrets that must never protect a production deployment.
+WEAK_SECRETS = {"", "dev", "change-me", "secret", "test"}
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept the short scheme names operators tend to write and pick our drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith(("mysql://", "mariadb://")):
+        url = "mysql+pymysql://" + url.split("://", 1)[1]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+def default_database_url() -> str:
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
+
+
+def instance_secret_key() -> str:
+    """Return the key kept in instance/, creating it (mode 0600) on first use."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    """Development / default settings; every value can be overridden from the environment."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled in by create_app
+    SQLALCHEMY_DATABASE_URI = _normalise_db_url(os.environ.get("DATABASE_URL", "")) or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PER_PAGE = 20
+    #: Name shown in the header and on exported workbooks.
+    BUREAU_NAME = os.environ.get("BUREAU_NAME", "慈溪市科学技术局")
+    REGISTRY_TITLE = "创新型企业培育库"
+
+
+class ProductionConfig(Config):
+    """Refuses weak secrets and sets the Secure cookie flags."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls, app_config) -> None:
+        key = app_config.get("SECRET_KEY") or ""
+        if key in WEAK_SECRETS or len(key) < 32:
+            raise RuntimeError(
+                "Production requires SECRET_KEY in the environment (at least 32 characters); "
+                "refusing to start with a default or generated secret."
+            )
+
+
+class TestConfig(Config):
+    """Used by the test suite; the database URL is supplied by tests/conftest.py."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-use"
+    WTF_CSRF_ENABLED = False
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+
+
+CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}
+
+
+def select_config():
+    """Config class named by REGISTRY_ENV (development by default)."""
+    return CONFIGS[os.environ.get("REGISTRY_ENV", "development")]

@@ -1,0 +1,74 @@
+"""The innovation cultivation registry (创新型企业培育库): the Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from config import ProductionConfig, default_database_url, instance_secret_key, select_config
+
+
+def create_app(config=None) -> Flask:
+    """Build the app. ``config`` is a config class, or a mapping of overrides, or None."""
+    app = Flask(__name__, template_folder="../templates")
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config) -> None:
+    base = config if isinstance(config, type) else select_config()
+    app.config.from_object(base)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = default_database_url()
+    if base is ProductionConfig or app.config.get("ENV_NAME") == "production":
+        ProductionConfig.check(app.config)
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key()
+
+
+def register_extensions(app: Flask) -> None:
+    from registry.extensions import csrf, db, login_manager, migrate
+    from registry import models  # noqa: F401  (every table known to Alembic)
+    from registry.db_events import install_engine_events
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        install_engine_events(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from registry.auth.views import bp as auth_bp
+    from registry.firms.views import bp as firms_bp
+    from registry.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(firms_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from registry.templating import install
+
+    install(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from registry.errors import register_error_handlers as install
+
+    install(app)
+
+
+def register_cli(app: Flask) -> None:
+    from registry.auth.cli import users_cli
+    from registry.demo.cli import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

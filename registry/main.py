@@ -1,0 +1,13 @@
+"""The landing route: each role starts where its work is."""
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user, login_required
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    if current_user.role == "firm":
+        return redirect(url_for("firms.detail", firm_id=current_user.firm_id))
+    return redirect(url_for("firms.index"))
