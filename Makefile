@@ -1,0 +1,59 @@
+# The registry's two commands: `make run` and `make test`. Prerequisites: Python 3.11+, Node 18+.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app registry
+VENDOR := registry/static/vendor
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run serve test venv assets migrate demo admin serve-prod clean
+
+run: venv assets migrate demo admin serve
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# Front-end assets from the npm registry (package.json + lockfile), copied into a
+# git-ignored static folder: the app serves every CSS/JS file itself.
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	@node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("Node 18+ is required"); process.exit(1) }'
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   $(VENDOR)/bootstrap/
+	@touch $@
+
+migrate: venv
+	$(FLASK) db upgrade
+
+demo: venv
+	$(FLASK) demo --if-empty
+
+admin: venv
+	$(FLASK) users ensure-admin
+
+serve: venv
+	@echo "注册库已启动：http://$(HOST):$(PORT)/  (Ctrl+C 停止)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Several workers, production config: needs SECRET_KEY (and DATABASE_URL) in the environment.
+serve-prod: venv assets
+	REGISTRY_ENV=production $(VENV)/bin/gunicorn --workers $${WORKERS:-3} --bind $(HOST):$(PORT) 'registry:create_app()'
+
+# The whole suite on SQLite, then PostgreSQL and MariaDB when their servers answer.
+# DB=sqlite limits the databases; PYTEST_ARGS passes options to pytest.
+test: venv assets
+	$(PY) -m tests.matrix $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)
