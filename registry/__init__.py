@@ -14,6 +14,7 @@ def create_app(config=None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
+    register_security(app)
     register_cli(app)
     return app
 
@@ -62,6 +63,12 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     from registry.errors import register_error_handlers as install
+
+    install(app)
+
+
+def register_security(app: Flask) -> None:
+    from registry.security import install
 
     install(app)
 

@@ -182,3 +182,13 @@ def test_csrf_is_enforced_when_enabled(database_url):
 
     with app.app_context():
         db.engine.dispose()
+
+
+def test_security_headers_on_every_page(client):
+    resp = client.get("/auth/login")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    assert "<script>" not in text(resp)  # no inline script the CSP would block
