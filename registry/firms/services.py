@@ -18,6 +18,8 @@ from registry.recognitions.models import Recognition
 PROFILE_FIELDS = ("uscc", "name", "town_id", "industry_id", "founded_on", "registered_capital",
                   "legal_representative", "contact_person", "phone", "email", "address",
                   "above_scale", "status")
+MAX_ID = 2**31 - 1  # ids are INTEGER columns
+MAX_MONEY = Decimal("1e14")  # Numeric(16, 2)
 
 
 # --- access ---------------------------------------------------------------
@@ -38,6 +40,8 @@ def get_firm_for(user, firm_id) -> Firm:
     try:
         fid = int(firm_id)
     except (TypeError, ValueError):
+        raise NotFound("企业不存在或您无权查看。")
+    if not 0 < fid <= MAX_ID:  # beyond INTEGER the databases raise instead of finding nothing
         raise NotFound("企业不存在或您无权查看。")
     firm = db.session.scalar(select(Firm).where(Firm.id == fid, firm_scope(user)))
     if firm is None:
@@ -91,8 +95,12 @@ def _decimal(value, label: str) -> Decimal | None:
         number = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
         raise ValidationError(f"{label}不是有效的数字：{value}")
+    if not number.is_finite():  # NaN / Infinity parse but cannot be stored or compared
+        raise ValidationError(f"{label}不是有效的数字：{value}")
     if number < 0:
         raise ValidationError(f"{label}不能为负数：{value}")
+    if number >= MAX_MONEY:
+        raise ValidationError(f"{label}超出范围：{value}")
     return number
 
 
