@@ -8,6 +8,7 @@ from sqlalchemy import select
 from registry.auth.models import User
 from registry.errors import ConflictError, ValidationError
 from registry.extensions import db
+from registry.firms.uscc import is_valid_uscc
 from registry.timeutil import utcnow
 from registry.vocab import ROLES
 
@@ -15,18 +16,28 @@ from registry.vocab import ROLES
 _DUMMY_HASH = None
 
 
+def normalise_username(raw) -> str:
+    """One spelling per account on every database: firm logins (USCCs) upper case, others lower.
+
+    MariaDB compares case-insensitively and PostgreSQL does not; storing one form avoids
+    "Clerk" and "clerk" being one account here and two there.
+    """
+    name = (raw or "").strip()
+    return name.upper() if is_valid_uscc(name) else name.lower()
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (never says which part was wrong)."""
     global _DUMMY_HASH
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
     if user is None:
         if _DUMMY_HASH is None:
             probe = User()
             probe.set_password(secrets.token_hex(8))
             _DUMMY_HASH = probe
-        _DUMMY_HASH.check_password(password)
+        _DUMMY_HASH.check_password(password or "")
         return None
-    if not user.check_password(password) or not user.is_active:
+    if not user.check_password(password or "") or not user.is_active:
         user.failed_logins = (user.failed_logins or 0) + 1
         return None
     user.failed_logins = 0
@@ -43,7 +54,7 @@ def generate_password() -> str:
 def create_user(username: str, role: str, *, password: str, display_name: str | None = None,
                 firm=None, towns=(), must_change_password: bool = False) -> User:
     """Create an account; the caller commits."""
-    username = (username or "").strip()
+    username = normalise_username(username)
     if not username:
         raise ValidationError("用户名不能为空", field="username")
     if role not in ROLES:

@@ -67,9 +67,9 @@ def firm_query(user, f: FirmFilter):
     q = (f.q or "").strip()
     if q:
         code = normalise_uscc(q)
-        like = f"%{q}%"
-        former = select(FirmName.firm_id).where(FirmName.name.like(like))
-        stmt = stmt.where(or_(Firm.name.like(like), Firm.uscc.like(f"%{code}%"),
+        former = select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True))
+        stmt = stmt.where(or_(Firm.name.contains(q, autoescape=True),
+                              Firm.uscc.contains(code, autoescape=True),
                               Firm.id.in_(former)))
     if f.town_id:
         stmt = stmt.where(Firm.town_id == f.town_id)

@@ -154,3 +154,15 @@ def test_generated_passwords_are_readable_and_different():
     assert len(seen) == 50
     for pw in seen:
         assert len(pw) == 12 and not set(pw) & set("0O1lI")
+
+
+def test_usernames_have_one_spelling_on_every_database(ctx):
+    from registry.auth.services import authenticate, create_user
+    from registry.errors import ConflictError
+
+    create_user("Clerk", "staff", password="correct-horse-1")
+    ctx.flush()
+    with pytest.raises(ConflictError):
+        create_user("clerk", "staff", password="correct-horse-1")
+    assert authenticate("CLERK", "correct-horse-1") is not None
+    assert authenticate("clerk", None) is None

@@ -291,3 +291,14 @@ def test_firm_query_filters_never_widen_the_scope(ctx, make, catalogue):
     assert names(ctx, officer, town_id=make.town("周巷镇").id) == set()
     assert names(ctx, officer, q="乙公司") == set()
 
+
+
+def test_search_treats_percent_and_underscore_literally(ctx, make):
+    from registry.firms.services import FirmFilter, firm_query
+
+    staff = make.user("staff")
+    make.firm("慈溪市百分之百电器有限公司")
+    make.firm("慈溪市下划线_电器有限公司")
+    found = lambda q: [f.name for f in ctx.scalars(firm_query(staff, FirmFilter(q=q)))]
+    assert found("%") == []
+    assert found("_") == ["慈溪市下划线_电器有限公司"]
