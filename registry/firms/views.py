@@ -1,6 +1,8 @@
 """Firm list and the firm's 档案 page."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
@@ -33,4 +35,4 @@ def index():
 @login_required
 def detail(firm_id):
     firm = get_firm_for(current_user, firm_id)
-    return render_template("firms/detail.html", firm=firm, **firm_profile(firm))
+    return render_template("firms/detail.html", firm=firm, today=date.today(), **firm_profile(firm))

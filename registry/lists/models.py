@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
@@ -68,7 +69,7 @@ class TierListEntry(db.Model):
     uscc: Mapped[str | None] = mapped_column(String(18))
     town_name: Mapped[str | None] = mapped_column(String(50))
     industry_name: Mapped[str | None] = mapped_column(String(50))
-    score: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     screening: Mapped[dict | None] = mapped_column(db.JSON)  # why the firm qualified
     note: Mapped[str | None] = mapped_column(String(255))
 

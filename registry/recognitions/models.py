@@ -82,10 +82,21 @@ class Recognition(db.Model):
 
     firm: Mapped[Firm] = relationship(backref="recognitions")
     programme: Mapped[Programme] = relationship()
+    tier_list = relationship("TierList")
 
     @property
     def status_label(self) -> str:
         return RECOGNITION_STATUSES[self.status]
+
+    def state_label(self, day: date) -> str:
+        """有效 / 已撤销 / 已到期 / 未生效 as of ``day``: what a clerk needs to read."""
+        if self.status == "revoked":
+            return RECOGNITION_STATUSES["revoked"]
+        if self.valid_until and self.valid_until < day:
+            return "已到期"
+        if self.valid_from and self.valid_from > day:
+            return "未生效"
+        return RECOGNITION_STATUSES["valid"]
 
     def is_valid_on(self, day: date) -> bool:
         """True when the recognition was in force on ``day``."""

@@ -192,3 +192,16 @@ def test_security_headers_on_every_page(client):
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["Referrer-Policy"] == "same-origin"
     assert "<script>" not in text(resp)  # no inline script the CSP would block
+
+
+def test_expired_and_revoked_certificates_say_so(client, login, make):
+    login("staff")
+    firm = make.firm("慈溪市证书状态电器有限公司")
+    make.recognition(firm, "high_tech", 2012, certificate_no="GR201233100001",
+                     valid_from=date(2012, 10, 13), valid_until=date(2015, 10, 12))
+    make.recognition(firm, "eaglet", 2016, status="revoked", revoked_on=date(2017, 1, 5),
+                     revoke_reason="弄虚作假")
+    make.session.commit()
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert "已到期" in page
+    assert "已撤销（弄虚作假）" in page
