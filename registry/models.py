@@ -1,7 +1,7 @@
 """Every model of the registry, imported in one place for Alembic and the shell."""
 from registry.audit.models import AuditLog  # noqa: F401
 from registry.auth.models import User, user_towns  # noqa: F401
-from registry.excel.models import ImportBatch  # noqa: F401
+from registry.excel.models import ImportBatch, ImportMapping  # noqa: F401
 from registry.firms.models import AnnualData, Firm, FirmName, Industry, Town  # noqa: F401
 from registry.institutions.models import RdInstitution, RdLevelChange  # noqa: F401
 from registry.lists.models import TierList, TierListEntry  # noqa: F401

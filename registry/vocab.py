@@ -62,13 +62,13 @@ ROLES = {
 }
 
 IMPORT_KINDS = {
-    "roster": "企业名录",
+    "firms": "企业名录",
     "recognitions": "认定名单",
     "institutions": "研发机构",
     "teams": "科技创新团队",
-    "annual_data": "年度数据",
+    "annual": "年度数据",
 }
-IMPORT_STATUSES = {"preview": "待确认", "applied": "已导入", "failed": "失败", "discarded": "已放弃"}
+IMPORT_STATUSES = {"preview": "待确认", "applied": "已导入", "rejected": "已拒绝", "discarded": "已放弃"}
 
 
 def check_in(column: str, values) -> str:

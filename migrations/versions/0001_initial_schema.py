@@ -7,6 +7,7 @@ Create Date: 2026-11-26 06:51:16.409187
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 
 # revision identifiers, used by Alembic.
@@ -204,7 +205,13 @@ def upgrade():
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary().with_variant(mysql.LONGBLOB(), 'mariadb').with_variant(mysql.LONGBLOB(), 'mysql'), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=True),
+    sa.Column('year', sa.Integer(), nullable=True),
+    sa.Column('valid_only', sa.Boolean(), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=True),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('uploaded_at', sa.DateTime(), nullable=False),
     sa.Column('applied_at', sa.DateTime(), nullable=True),
@@ -214,13 +221,26 @@ def upgrade():
     sa.Column('unchanged_count', sa.Integer(), nullable=False),
     sa.Column('error_count', sa.Integer(), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=True),
-    sa.CheckConstraint("kind IN ('roster', 'recognitions', 'institutions', 'teams', 'annual_data')", name=op.f('ck_import_batches_kind')),
-    sa.CheckConstraint("status IN ('preview', 'applied', 'failed', 'discarded')", name=op.f('ck_import_batches_status')),
+    sa.CheckConstraint("kind IN ('firms', 'recognitions', 'institutions', 'teams', 'annual')", name=op.f('ck_import_batches_kind')),
+    sa.CheckConstraint("status IN ('preview', 'applied', 'rejected', 'discarded')", name=op.f('ck_import_batches_status')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_import_batches_programme_id_programmes')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_import_batches_uploaded_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batches'))
     )
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_batches_sha256'), ['sha256'], unique=False)
+
+    op.create_table('import_mappings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('signature', sa.String(length=64), nullable=False),
+    sa.Column('mapping', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_import_mappings_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_mappings')),
+    sa.UniqueConstraint('kind', 'signature', name=op.f('uq_import_mappings_kind_signature'))
+    )
 
     op.create_table('tier_lists',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -469,6 +489,7 @@ def downgrade():
     op.drop_table('annual_data')
     op.drop_table('user_towns')
     op.drop_table('tier_lists')
+    op.drop_table('import_mappings')
     op.drop_table('import_batches')
     op.drop_table('audit_log')
     op.drop_table('users')
