@@ -76,6 +76,8 @@ def register_security(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from registry.auth.cli import users_cli
     from registry.demo.cli import demo_command
+    from registry.excel.blank_templates import excel_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(excel_cli)
