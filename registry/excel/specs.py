@@ -32,6 +32,12 @@ class SheetKind:
     fields: tuple[Field, ...]
     signature: tuple[frozenset[str], ...]  # any of these field sets present → this kind
     sheet_words: tuple[str, ...] = ()  # words in a sheet name that point to this kind
+    # Field sets that identify this kind only when the sheet name, title or file name
+    # also carries one of ``sheet_words`` (or the kind is forced): a 雏鹰 list has
+    # nothing but 企业名称 / 统一社会信用代码 / 所在镇（街道）.
+    weak_signature: tuple[frozenset[str], ...] = ()
+    # Fields whose values must be unique within one file (the later row is the error).
+    unique_key: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -76,6 +82,8 @@ FIRMS = SheetKind(
     signature=(frozenset({"founded_on"}), frozenset({"registered_capital"}),
                frozenset({"legal_representative"}), frozenset({"above_scale"})),
     sheet_words=("名录", "企业库", "花名册"),
+    weak_signature=(frozenset({"name", "uscc", "town"}), frozenset({"name", "uscc", "industry"})),
+    unique_key=("uscc",),
 )
 
 RECOGNITIONS = SheetKind(
@@ -90,7 +98,9 @@ RECOGNITIONS = SheetKind(
         NOTE,
     ),
     signature=(frozenset({"certificate_no"}), frozenset({"issued_on"})),
-    sheet_words=("名单", "认定", "高新", "雏鹰", "瞪羚", "头雁", "科技型中小", "初创"),
+    sheet_words=("名单", "认定", "高新", "高企", "雏鹰", "瞪羚", "头雁", "科技型中小", "初创"),
+    weak_signature=(frozenset({"name"}), frozenset({"uscc"})),
+    unique_key=("uscc", "year", "programme"),
 )
 
 REVOCATIONS = SheetKind(
@@ -104,6 +114,8 @@ REVOCATIONS = SheetKind(
     ),
     signature=(frozenset({"reason"}),),
     sheet_words=("取消", "撤销", "撤消"),
+    weak_signature=(frozenset({"name"}), frozenset({"uscc"})),
+    unique_key=("uscc", "year", "programme"),
 )
 
 INSTITUTIONS = SheetKind(
@@ -121,6 +133,7 @@ INSTITUTIONS = SheetKind(
     ),
     signature=(frozenset({"inst_name", "level"}),),
     sheet_words=("研发机构", "工程中心", "技术中心"),
+    unique_key=("inst_name",),
 )
 
 LEVEL_CHANGES = SheetKind(
@@ -155,6 +168,7 @@ TEAMS = SheetKind(
     signature=(frozenset({"team_name", "leader_name"}), frozenset({"team_name", "projects_in_progress"}),
                frozenset({"team_name", "is_ningbo"})),
     sheet_words=("团队",),
+    unique_key=("team_name",),
 )
 
 MEMBERS = SheetKind(
@@ -169,6 +183,7 @@ MEMBERS = SheetKind(
     ),
     signature=(frozenset({"team_name", "member_name"}),),
     sheet_words=("成员",),
+    unique_key=("team_name", "member_name"),
 )
 
 ANNUAL = SheetKind(
@@ -191,6 +206,7 @@ ANNUAL = SheetKind(
     ),
     signature=(frozenset({"revenue"}), frozenset({"rd_expense"}), frozenset({"employees", "tech_staff"})),
     sheet_words=("年度数据", "经营", "统计"),
+    unique_key=("uscc", "year"),
 )
 
 SHEET_KINDS: dict[str, SheetKind] = {k.code: k for k in (
@@ -223,3 +239,16 @@ PROGRAMME_WORDS: tuple[tuple[str, str], ...] = (
     ("瞪羚", "gazelle"),
     ("头雁", "lead_goose"),
 )
+
+#: Chinese names of the programme codes, for "推断为 …" sentences and messages.
+PROGRAMME_LABELS: dict[str, str] = {
+    "high_tech": "高新技术企业", "tech_sme": "科技型中小企业", "nb_startup": "宁波市创新型初创企业",
+    "eaglet": "雏鹰企业", "gazelle": "瞪羚企业", "lead_goose": "头雁企业",
+}
+
+#: Sheet kinds whose rows take the sheet's year (from its name, title or the file name)
+#: when they have no 年度 column or leave it blank.
+YEAR_FROM_CONTEXT = frozenset({"recognitions", "revocations", "annual"})
+
+#: Sheet kinds whose rows name a firm (企业名称 and/or 统一社会信用代码).
+FIRM_ROWS = frozenset({"firms", "recognitions", "revocations", "institutions", "teams", "annual"})

@@ -64,6 +64,7 @@ class ParsedSheet:
     samples: dict[str, list[str]]  # header → first non-empty values, for the mapping UI
     title: str = ""  # text found above the header (title, 附件, 单位 rows)
     year: int | None = None  # year inferred for this sheet (年度 column rows override)
+    programme: str | None = None  # programme code for a recognition/revocation sheet
     rows: list[ParsedRow] = field(default_factory=list)
 
 
