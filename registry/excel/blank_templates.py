@@ -106,13 +106,16 @@ def _header_note(f: specs.Field) -> str:
 
 
 def _instructions(kind: str) -> Sheet:
-    columns = [Column("工作表", width=14), Column("列名", width=24), Column("是否必填", width=10),
-               Column("可识别的其他写法", width=46, wrap=True), Column("填写要求", width=60, wrap=True)]
+    """One row per column, grouped under a 【sheet】 row. Column names are written in 「」
+    so that no cell of this sheet reads as a header the importer would recognise."""
+    columns = [Column("列名", width=26), Column("是否必填", width=10),
+               Column("可识别的其他写法", width=50, wrap=True), Column("填写要求", width=64, wrap=True)]
     rows = []
     for code in specs.IMPORT_SHEETS[kind]:
         sk = specs.SHEET_KINDS[code]
+        rows.append([f"【工作表：{sk.label}】"])
         for f in sk.fields:
-            rows.append([sk.label, f.label, "必填" if f.required else "",
+            rows.append([f"「{f.label}」", "必填" if f.required else "",
                          "、".join(f.synonyms), _requirement(f)])
     return Sheet("填写说明", columns, rows=rows, title_row="\n".join(GENERAL_NOTES))
 

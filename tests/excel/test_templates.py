@@ -79,12 +79,51 @@ def test_instructions_list_every_column(ctx, kind):
     wb = _template(ctx, kind)
     ws = wb["填写说明"]
     assert "填写说明" in ws["A1"].value
-    assert [c.value for c in ws[2]] == ["工作表", "列名", "是否必填", "可识别的其他写法", "填写要求"]
-    listed = [(r[0], r[1], r[2], r[3]) for r in ws.iter_rows(min_row=3, values_only=True)]
-    expected = [(specs.SHEET_KINDS[code].label, f.label, "必填" if f.required else None,
-                 "、".join(f.synonyms) or None)
-                for code in specs.IMPORT_SHEETS[kind] for f in specs.SHEET_KINDS[code].fields]
+    assert [c.value for c in ws[2]] == ["列名", "是否必填", "可识别的其他写法", "填写要求"]
+    listed = [r[:3] for r in ws.iter_rows(min_row=3, values_only=True)]
+    expected = []
+    for code in specs.IMPORT_SHEETS[kind]:
+        expected.append((f"【工作表：{specs.SHEET_KINDS[code].label}】", None, None))
+        expected += [(f"「{f.label}」", "必填" if f.required else None, "、".join(f.synonyms) or None)
+                     for f in specs.SHEET_KINDS[code].fields]
     assert listed == expected
-    helps = {r[1]: r[4] for r in ws.iter_rows(min_row=3, values_only=True)}
-    assert "18位统一社会信用代码" in helps["统一社会信用代码"]
+    helps = {r[0]: r[3] for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert "18位统一社会信用代码" in helps["「统一社会信用代码」"]
     assert not [c for row in wb.worksheets for r in row.iter_rows() for c in r if c.data_type == "f"]
+
+
+@pytest.mark.parametrize("kind", list(specs.IMPORT_SHEETS))
+def test_reader_takes_a_blank_template_as_it_is(ctx, kind):
+    """The instructions and the hidden 选项 sheet are never read as data; every header is known."""
+    reader = pytest.importorskip("registry.excel.reader")
+    path = COMMITTED / f"{kind}.xlsx"
+    book = reader.read_workbook(path.read_bytes(), f"{specs.SHEET_KINDS[specs.IMPORT_SHEETS[kind][0]].label}名单模板.xlsx")
+    assert book.kind == kind
+    assert [s.sheet_kind for s in book.sheets] == list(specs.IMPORT_SHEETS[kind])
+    assert all(not s.unmapped and not s.rows for s in book.sheets)
+    assert "填写说明" in book.skipped_sheets
+
+
+def test_a_filled_roster_template_reads_back(ctx):
+
+    reader = pytest.importorskip("registry.excel.reader")
+    from registry import reference
+    from tests.factories import next_uscc
+
+    wb = load_workbook(COMMITTED / "firms.xlsx")
+    ws = wb["企业名录"]
+    code = next_uscc()
+    headers = [c.value for c in ws[1]]
+    row = {"序号": 1, "企业名称": "慈溪市模板测试电器有限公司", "统一社会信用代码": code,
+           "所在镇（街道）": "周巷镇", "所属产业": "智能家电", "成立日期": "2012-03-04",
+           "注册资本（万元）": 500, "联系电话": "0574-63123456", "是否规上企业": "是"}
+    for i, h in enumerate(headers, 1):
+        if h in row:
+            ws.cell(row=2, column=i, value=row[h])
+    out = io.BytesIO()
+    wb.save(out)
+    book = reader.read_workbook(out.getvalue(), "企业名录.xlsx", towns=[t.name for t in reference.towns()],
+                                industries=[i.name for i in reference.industries()])
+    (parsed,) = list(book.all_rows())
+    assert parsed.ok, parsed.errors
+    assert parsed.values["uscc"] == code and parsed.values["above_scale"] is True
