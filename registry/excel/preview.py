@@ -1,0 +1,132 @@
+"""What the preview page shows of an ImportPlan: counts, one page of rows, the mapping choices.
+
+Kept apart from the view so the view stays a few lines and the shaping is testable. Nothing
+here is stored between requests: the plan is rebuilt from the batch's bytes every time.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.excel import specs
+from registry.excel.types import ERROR, NEW, ROW_CLASS_LABELS, UNCHANGED, UPDATED
+
+PER_PAGE = 100
+SHOW = {"all": "全部", ERROR: "错误", NEW: "新增", UPDATED: "更新", UNCHANGED: "未变"}
+BADGES = {NEW: "text-bg-success", UPDATED: "text-bg-primary", UNCHANGED: "text-bg-secondary",
+          ERROR: "text-bg-danger"}
+#: Field names that name the record a row is about, in the order they are tried.
+SUBJECT_FIELDS = ("name", "inst_name", "team_name", "member_name")
+
+
+@dataclass
+class RowView:
+    sheet: str
+    row: int
+    status: str
+    subject: str
+    uscc: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # label, old, new
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # column, value, reason
+
+    @property
+    def label(self) -> str:
+        return ROW_CLASS_LABELS[self.status]
+
+    @property
+    def badge(self) -> str:
+        return BADGES[self.status]
+
+
+@dataclass
+class Page:
+    items: list[RowView]
+    page: int
+    pages: int
+    total: int
+    show: str
+
+
+def default_show(counts: dict[str, int]) -> str:
+    """Errors first when there are any: they are what the clerk must act on."""
+    return ERROR if counts.get(ERROR) else "all"
+
+
+def rows_page(plan, show: str, page: int) -> Page:
+    """One page of the plan's rows of class ``show`` ("all" for every class)."""
+    if show not in SHOW:
+        show = "all"
+    chosen = [r for r in plan.rows if show == "all" or r.status == show]
+    pages = max(1, math.ceil(len(chosen) / PER_PAGE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * PER_PAGE
+    return Page([_row_view(r) for r in chosen[start:start + PER_PAGE]], page, pages, len(chosen), show)
+
+
+def _row_view(planned) -> RowView:
+    values, raw = planned.parsed.values, planned.parsed.raw
+    subject = next((str(values[f]) for f in SUBJECT_FIELDS if values.get(f)), "")
+    if not subject:
+        subject = next((str(raw[f]) for f in SUBJECT_FIELDS if raw.get(f) not in (None, "")), "")
+    uscc = planned.uscc or str(values.get("uscc") or "")
+    return RowView(
+        sheet=planned.parsed.sheet, row=planned.parsed.row, status=planned.status,
+        subject=subject, uscc=uscc,
+        changes=[(c.label, _text(c.old), _text(c.new)) for c in planned.changes],
+        errors=[(e.column, e.value, e.reason) for e in planned.errors])
+
+
+def mapping_sheets(plan, mapping: dict | None = None) -> list[dict[str, Any]]:
+    """The sheets that have headers to map: name, kind label, the unmapped headers with a
+    few sample values, the fields still free to choose, and the current choice."""
+    mapping = mapping or {}
+    out = []
+    for sheet in plan.workbook.sheets:
+        chosen = mapping.get(sheet.name, {})
+        pending = list(sheet.unmapped) + [h for h in chosen if h not in sheet.unmapped]
+        if not pending:
+            continue
+        kind = specs.SHEET_KINDS.get(sheet.sheet_kind)
+        taken = set(sheet.columns) - set(chosen.values())
+        fields = [f for f in kind.fields if f.name not in taken] if kind else []
+        out.append({
+            "name": sheet.name,
+            "kind_label": kind.label if kind else sheet.sheet_kind,
+            "fields": fields,
+            "unmapped": pending,
+            "samples": {h: [str(v) for v in sheet.samples.get(h, [])[:3]] for h in pending},
+            "chosen": chosen,
+        })
+    return out
+
+
+def sheet_summaries(plan) -> list[dict[str, Any]]:
+    counts: dict[str, dict[str, int]] = {}
+    for r in plan.rows:
+        per = counts.setdefault(r.parsed.sheet, {NEW: 0, UPDATED: 0, UNCHANGED: 0, ERROR: 0})
+        per[r.status] += 1
+    return [{"name": s.name, "kind": specs.SHEET_KINDS[s.sheet_kind].label
+             if s.sheet_kind in specs.SHEET_KINDS else s.sheet_kind,
+             "header_row": s.header_row, "year": s.year, "counts": counts.get(s.name, {}),
+             "rows": len(s.rows)} for s in plan.workbook.sheets]
+
+
+def flash_counts(result: dict) -> str:
+    """The sentence flashed after a confirmed import."""
+    parts = [f"新增 {result.get(NEW, 0)} 条", f"更新 {result.get(UPDATED, 0)} 条",
+             f"未变 {result.get(UNCHANGED, 0)} 条"]
+    text = "导入完成：" + "，".join(parts)
+    if result.get(ERROR):
+        text += f"；跳过有错误的 {result[ERROR]} 行"
+    return text + "。"
+
+
+def _text(value) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
