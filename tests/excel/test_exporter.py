@@ -178,3 +178,47 @@ def test_error_workbook_can_keep_every_row():
     ws = reopen(exporter.error_workbook(_plan(), all_rows=True))["企业名录"]
     assert ws.max_row == 4 and ws["B3"].value == "甲公司" and ws["E3"].value == "x"
     assert ws["F3"].value == "原表第4行" and ws["B3"].fill.fill_type is None
+
+
+DIRTY_BAD = {6: "统一社会信用代码", 9: "统一社会信用代码", 12: "统一社会信用代码", 15: "企业名称",
+             18: "所在镇（街道）", 21: "成立日期", 24: "注册资本（万元）", 27: "注册资本（万元）"}
+
+
+def check_dirty_error_workbook(data: bytes) -> None:
+    """The dirty roster's error workbook: its 8 bad rows, exactly the bad cells red."""
+    wb = reopen(data)
+    assert wb.sheetnames == ["企业名录"]
+    ws = wb["企业名录"]
+    headers = [c.value for c in ws[2]]
+    assert headers[:3] == ["序号", "企业名称", "统一社会信用代码"] and headers[-1] == "错误原因"
+    rows = list(ws.iter_rows(min_row=3))
+    assert len(rows) == 8
+    found = {}
+    for row in rows:
+        origin = int(row[-1].value.split("：")[0].removeprefix("原表第").removesuffix("行"))
+        red = [headers[c.column - 1] for c in row[:-1] if c.fill.fill_type == "solid"]
+        assert len(red) == 1, (origin, red)
+        cell = next(c for c in row[:-1] if c.fill.fill_type == "solid")
+        assert cell.comment and cell.comment.text in row[-1].value
+        found[origin] = red[0]
+    assert found == DIRTY_BAD
+    by_origin = {int(r[-1].value.split("：")[0][3:-1]): r for r in rows}
+    uscc_col = headers.index("统一社会信用代码")
+    assert by_origin[6][uscc_col].value == "91330201392122743T"
+    assert all(r[uscc_col].data_type == "s" for r in rows)  # codes stay text
+    assert by_origin[27][headers.index("注册资本（万元）")].value == "三百万"
+    assert by_origin[24][headers.index("注册资本（万元）")].value == -500
+    assert not [c for c in all_cells(wb) if c.data_type == "f"]
+
+
+def test_error_workbook_of_the_dirty_roster_read_alone(ctx):
+    """Reader only (no database match): its row errors are the sample's 8 bad rows."""
+    reader = pytest.importorskip("registry.excel.reader")
+    from registry import reference
+
+    book = reader.read_workbook((SAMPLES / "firms_roster_dirty.xlsx").read_bytes(), "firms_roster_dirty.xlsx",
+                                towns=[t.name for t in reference.towns()],
+                                industries=[i.name for i in reference.industries()], today=date(2016, 12, 31))
+    plan = ImportPlan(book, [PlannedRow(r, ERROR if r.errors else NEW, errors=list(r.errors))
+                             for r in book.all_rows()])
+    check_dirty_error_workbook(exporter.error_workbook(plan))
