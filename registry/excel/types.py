@@ -108,6 +108,12 @@ class PlannedRow:
     firm_id: int | None = None
     changes: list[Change] = field(default_factory=list)
     errors: list[CellError] = field(default_factory=list)  # parse errors + matching errors
+    # What the importer will write for this row (its own business; the preview ignores it).
+    entity: str = ""  # entity type the row creates or changes: firm / recognition / …
+    entity_id: int | None = None  # the stored record an update applies to
+    writes: dict[str, Any] = field(default_factory=dict)  # columns to insert, or to set
+    new_firm: dict[str, Any] | None = None  # a firm this row needs created first (lists)
+    extra: dict[str, Any] = field(default_factory=dict)  # links to records of the same batch …
 
 
 @dataclass

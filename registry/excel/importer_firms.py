@@ -1,0 +1,155 @@
+"""The firm roster (企业名录): new firms, changed fields, renames.
+
+A roster row is matched by its USCC; without one, by its exact (normalised) name or a
+former name, and then it may only update that firm. A blank cell means "not given" and
+never clears what is stored. A changed name is a rename: the old name goes to the firm's
+name history, where searches and later name-only imports still find it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from registry.excel.importer_base import (
+    FIRM_NAMES, FIRMS, Context, FirmIndex, Writer, changed_labels, check_lengths, chunks, fail,
+    in_error, max_lengths, money, name_key, new_firm_columns, same, seen_at, shown,
+)
+from registry.excel.specs import FIRMS as FIRM_SPEC
+from registry.excel.types import NEW, UNCHANGED, UPDATED, Change, PlannedRow
+
+# spec field → firm column, in the order changes are listed
+COLUMN_OF = {"name": "name", "town": "town_id", "industry": "industry_id",
+             "founded_on": "founded_on", "registered_capital": "registered_capital",
+             "legal_representative": "legal_representative", "contact_person": "contact_person",
+             "phone": "phone", "email": "email", "address": "address", "above_scale": "above_scale"}
+TEXT_FIELDS = {f: c for f, c in COLUMN_OF.items() if f not in ("town", "industry")}
+LIMITS = max_lengths(FIRMS)
+LABELS = {f.name: f.label for f in FIRM_SPEC.fields}
+
+
+def town_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
+    """The row's town (or its group row's) as an id; an unknown name is a row error."""
+    name = prow.parsed.values.get("town") or prow.parsed.context.get("town")
+    if not name:
+        return None
+    town_id = ctx.ref.town_id.get(name_key(name))
+    if town_id is None:
+        fail(prow, sheet, "town", f"未知的镇（街道）：{name}", value=name)
+    return town_id
+
+
+def industry_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
+    name = prow.parsed.values.get("industry")
+    if not name:
+        return None
+    industry_id = ctx.ref.industry_id.get(name_key(name))
+    if industry_id is None:
+        fail(prow, sheet, "industry", f"未知的所属产业：{name}", value=name)
+    return industry_id
+
+
+def plan_roster(ctx: Context, sheets) -> None:
+    index: FirmIndex = ctx.firms
+    today = ctx.today
+    ref = ctx.ref
+    seen: dict[str, tuple[str, int]] = {}
+    for sheet in sheets:
+        for parsed in sheet.rows:
+            prow = ctx.rows.start(parsed)
+            prow.entity = "firm"
+            values = parsed.values
+            name = values.get("name")
+            if not name:
+                fail(prow, sheet, "name", "企业名称不能为空", value="")
+            firm, code = index.resolve(prow, sheet)
+            if code:
+                first = seen.get(code)
+                if first is not None:
+                    fail(prow, sheet, "uscc", f"统一社会信用代码与{seen_at(first, sheet)}重复", value=code)
+                else:
+                    seen[code] = (sheet.name, parsed.row)
+            town_id = town_of(ctx, prow, sheet)
+            industry_id = industry_of(ctx, prow, sheet)
+            founded = values.get("founded_on")
+            if founded is not None and founded > today:
+                fail(prow, sheet, "founded_on", f"成立日期 {founded.isoformat()} 晚于今天")
+            capital = values.get("registered_capital")
+            if capital is not None and capital < 0:
+                fail(prow, sheet, "registered_capital", f"注册资本不能为负数：{capital}")
+            check_lengths(prow, sheet, values, LIMITS, TEXT_FIELDS)
+            if in_error(prow):
+                continue
+            prow.uscc = code
+            new = {"name": name, "town_id": town_id, "industry_id": industry_id,
+                   "founded_on": founded, "registered_capital": money(capital),
+                   "legal_representative": values.get("legal_representative"),
+                   "contact_person": values.get("contact_person"), "phone": values.get("phone"),
+                   "email": values.get("email"), "address": values.get("address"),
+                   "above_scale": values.get("above_scale")}
+            if firm is None:
+                prow.status = NEW
+                prow.new_firm = index.add_pending(new_firm_columns(code, **new))
+                prow.extra["title"] = name
+                continue
+            prow.firm_id = prow.entity_id = firm.id
+            prow.extra["title"] = firm.name
+            if values.get("uscc") is None:
+                new["name"] = None  # matched by (perhaps a former) name: nothing to rename
+            _compare(ctx, prow, firm, new, sheet)
+
+
+def _compare(ctx: Context, prow: PlannedRow, firm, new: dict, sheet) -> None:
+    ref = ctx.ref
+    parsed = prow.parsed
+    writes, before = {}, {}
+    for field_name, column in COLUMN_OF.items():
+        value = new[column]
+        if value is None:
+            continue
+        old = getattr(firm, column)
+        if same(old, value):
+            continue
+        writes[column], before[column] = value, old
+        if column == "town_id":
+            old, value = ref.town_name.get(old), ref.town_name[value]
+        elif column == "industry_id":
+            old, value = ref.industry_name.get(old), ref.industry_name[value]
+        prow.changes.append(Change(sheet.name, parsed.row, prow.uscc, field_name,
+                                   LABELS[field_name], shown(old), shown(value)))
+    if writes:
+        prow.status = UPDATED
+        prow.writes = writes
+        prow.extra["before"] = before
+        if "name" in writes:
+            prow.extra["rename_from"] = firm.name
+            prow.extra["renamed_on"] = ctx.today
+    else:
+        prow.status = UNCHANGED
+
+
+def apply_firm_updates(writer: Writer, rows: list[PlannedRow]) -> None:
+    """Changed roster rows: one executemany per set of changed columns, renames kept."""
+    updates = [r for r in rows if r.entity == "firm" and r.status == UPDATED]
+    if not updates:
+        return
+    writer.update(FIRMS, [(r.entity_id, r.writes) for r in updates], touch=True)
+    renamed = [r for r in updates if "rename_from" in r.extra]
+    if renamed:
+        have = set()
+        ids = [r.entity_id for r in renamed]
+        for chunk in chunks(ids):
+            have.update(writer.session.execute(
+                select(FIRM_NAMES.c.firm_id, FIRM_NAMES.c.name).where(FIRM_NAMES.c.firm_id.in_(chunk))))
+        names = []
+        for r in renamed:
+            key = (r.entity_id, r.extra["rename_from"])
+            if key not in have:
+                have.add(key)
+                names.append({"firm_id": r.entity_id, "name": r.extra["rename_from"], "changed_on": r.extra["renamed_on"]})
+        writer.insert(FIRM_NAMES, names)
+    for r in updates:
+        title = r.writes.get("name") or r.extra["title"]
+        if "rename_from" in r.extra:
+            summary = f"更新企业 {title}（更名，原名 {r.extra['rename_from']}；{changed_labels(r)}）"
+        else:
+            summary = f"更新企业 {title}（{changed_labels(r)}）"
+        writer.log("firm", r.entity_id, r.entity_id, summary, r.extra["before"], r.writes)

@@ -1,0 +1,236 @@
+"""The import use cases, shared by the web pages and the CLI. No request in here; the
+caller commits once (or rolls back).
+
+A batch keeps the uploaded bytes in the database while it is a preview, so the preview
+and the confirmation can be served by any worker: ``load_plan`` re-reads the bytes and
+re-plans against the registry as it is now. Within one transaction (the CLI, the
+benchmark) the plan made at upload is reused instead of being read a second time.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from registry.errors import NotFound, RegistryError
+from registry.excel.importer import apply_plan, plan_import
+from registry.excel.models import ImportBatch, ImportMapping
+from registry.excel.reader import read_workbook
+from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, ImportPlan, ParsedWorkbook
+from registry.excel.values import normalise_header
+from registry.extensions import db
+from registry.firms.models import Industry, Town
+from registry.recognitions.models import Programme
+from registry.timeutil import to_local, utcnow
+
+MAX_ID = 2**31 - 1
+_STAGED = "excel.staged_plan"  # session.info key: (batch, transaction, mapping, plan)
+
+
+def today() -> date:
+    """The bureau's today (Beijing), whatever the server's time zone."""
+    return to_local(utcnow()).date()
+
+
+def _read(data: bytes, filename: str, *, kind=None, programme=None, year=None,
+          mapping=None) -> ParsedWorkbook:
+    towns = db.session.scalars(select(Town.name)).all()
+    industries = db.session.scalars(select(Industry.name)).all()
+    return read_workbook(data, filename, kind=kind, programme=programme, year=year,
+                         mapping=flat_mapping(mapping), towns=towns, industries=industries,
+                         today=today(), limits=current_app.config.get("IMPORT_LIMITS"))
+
+
+def flat_mapping(mapping: dict | None) -> dict[str, str]:
+    """The reader's form of a column map: header → field ("" = ignore).
+
+    The preview keeps one map per sheet ({sheet: {header: field}}); headers rarely
+    collide across the sheets of one workbook, so the maps are merged.
+    """
+    if not mapping:
+        return {}
+    flat = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def _saved_mappings(workbook: ParsedWorkbook) -> dict[str, dict]:
+    """Saved maps for sheets whose headers were not all recognised, by sheet name."""
+    found = {}
+    for sheet in workbook.sheets:
+        if sheet.unmapped:
+            saved = find_mapping(sheet.sheet_kind, sheet.headers)
+            if saved:
+                found[sheet.name] = saved
+    return found
+
+
+def stage_upload(actor, data: bytes, filename: str, *, kind=None, programme=None, year=None,
+                 mapping=None) -> tuple[ImportBatch, ImportPlan]:
+    """Read and plan an upload, and keep it as a 'preview' batch (bytes included).
+
+    FileRefused (a RegistryError) propagates and nothing is stored. A saved column map
+    for a sheet of the same shape is applied on the way.
+    """
+    workbook = _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping)
+    saved = {} if mapping else _saved_mappings(workbook)
+    if saved:
+        mapping = saved
+        workbook = _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping)
+    plan = plan_import(workbook, today=today())
+    counts = plan.counts()
+    programme_id = None
+    if workbook.programme:
+        programme_id = db.session.scalar(select(Programme.id).where(Programme.code == workbook.programme))
+    batch = ImportBatch(
+        kind=workbook.kind, filename=filename[:255], sha256=workbook.sha256, size=len(data),
+        content=data, status="preview", programme_id=programme_id, year=workbook.year,
+        valid_only=False, uploaded_by_id=getattr(actor, "id", None), uploaded_at=utcnow(),
+        options={"kind": kind, "programme": programme, "year": year, "mapping": mapping or None},
+        total_rows=len(plan.rows), created_count=counts[NEW], updated_count=counts[UPDATED],
+        unchanged_count=counts[UNCHANGED], error_count=counts[ERROR],
+        summary=summarise(plan, saved_mapping=bool(saved)),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    db.session.info[_STAGED] = (batch, db.session().get_transaction(), batch.options["mapping"], plan)
+    return batch, plan
+
+
+def summarise(plan: ImportPlan, *, saved_mapping: bool = False) -> dict:
+    """What the batch list and the review page show without re-reading the file."""
+    workbook = plan.workbook
+    per_sheet = {s.name: {NEW: 0, UPDATED: 0, UNCHANGED: 0, ERROR: 0} for s in workbook.sheets}
+    for r in plan.rows:
+        per_sheet.setdefault(r.parsed.sheet, {NEW: 0, UPDATED: 0, UNCHANGED: 0, ERROR: 0})[r.status] += 1
+    return {
+        "inferred": dict(workbook.inferred),
+        "programme": workbook.programme,
+        "year": workbook.year,
+        "sheets": [{"name": s.name, "kind": s.sheet_kind, "header_row": s.header_row,
+                    "rows": len(s.rows), "unmapped": list(s.unmapped), "counts": per_sheet[s.name]}
+                   for s in workbook.sheets],
+        "skipped_sheets": list(workbook.skipped_sheets),
+        "sheet_errors": [e.as_dict() for e in workbook.errors],
+        "counts": plan.counts(),
+        "saved_mapping_applied": saved_mapping,
+    }
+
+
+def load_plan(batch: ImportBatch, mapping=None) -> ImportPlan:
+    """Re-read the batch's stored bytes and plan them against the registry as it is now."""
+    if batch.content is None:
+        raise RegistryError("该批次的文件已不再保留（已导入或已放弃），无法重新预览。")
+    options = batch.options or {}
+    if mapping is None:
+        mapping = options.get("mapping")
+    workbook = _read(batch.content, batch.filename, kind=options.get("kind") or batch.kind,
+                     programme=options.get("programme"), year=options.get("year"), mapping=mapping)
+    return plan_import(workbook, today=today())
+
+
+def _staged_plan(batch: ImportBatch) -> ImportPlan | None:
+    """The plan made at upload, if still in the same transaction with the same column map."""
+    staged = db.session.info.get(_STAGED)
+    if not staged:
+        return None
+    staged_batch, transaction, mapping, plan = staged
+    if (staged_batch is batch and transaction is db.session().get_transaction()
+            and mapping == (batch.options or {}).get("mapping")):
+        return plan
+    return None
+
+
+def confirm_batch(actor, batch: ImportBatch, *, valid_only: bool = False) -> dict:
+    """Import the batch all-or-nothing; RegistryError (nothing written) when rows are wrong
+    and ``valid_only`` is false. Returns the counts (new/updated/unchanged/error) and more."""
+    if batch.status != "preview":
+        raise RegistryError(f"该导入批次{batch.status_label}，不能再次导入。")
+    plan = _staged_plan(batch) or load_plan(batch)
+    db.session.info.pop(_STAGED, None)
+    result = apply_plan(plan, actor, batch, valid_only=valid_only)
+    return {**result["counts"], **result}
+
+
+def reject_batch(actor, batch: ImportBatch, plan: ImportPlan) -> None:
+    """Close a batch whose rows are in error without importing anything (the CLI's
+    "rejected"): the record of the attempt stays, the bytes go."""
+    if batch.status != "preview":
+        raise RegistryError(f"该导入批次{batch.status_label}。")
+    counts = plan.counts()
+    batch.status = "rejected"
+    batch.error_count = counts[ERROR]
+    batch.content = None
+    db.session.info.pop(_STAGED, None)
+    db.session.flush()
+
+
+def discard_batch(actor, batch: ImportBatch) -> None:
+    """Drop a preview: nothing is imported and the uploaded bytes are deleted."""
+    if batch.status != "preview":
+        raise RegistryError(f"该导入批次{batch.status_label}，无法放弃。")
+    batch.status = "discarded"
+    batch.content = None
+    db.session.info.pop(_STAGED, None)
+    db.session.flush()
+
+
+# --- saved column maps -----------------------------------------------------------------
+
+def header_signature(headers) -> str:
+    """sha256 of the normalised headers in order: same shape, same signature."""
+    text = "\x1f".join(normalise_header(h) for h in headers)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def save_mapping(actor, kind: str, headers, mapping: dict) -> ImportMapping:
+    """Remember which field each header of this shape means (replacing an older answer)."""
+    signature = header_signature(headers)
+    row = db.session.scalar(select(ImportMapping).where(ImportMapping.kind == kind,
+                                                        ImportMapping.signature == signature))
+    if row is None:
+        row = ImportMapping(kind=kind, signature=signature)
+        db.session.add(row)
+    row.mapping = {str(k): (v or "") for k, v in mapping.items()}
+    row.created_by_id = getattr(actor, "id", None)
+    row.created_at = utcnow()
+    db.session.flush()
+    return row
+
+
+def find_mapping(kind: str, headers) -> dict | None:
+    row = db.session.scalar(select(ImportMapping).where(
+        ImportMapping.kind == kind, ImportMapping.signature == header_signature(headers)))
+    return dict(row.mapping) if row is not None else None
+
+
+# --- access ------------------------------------------------------------------------------
+
+def get_batch_for(user, batch_id) -> ImportBatch:
+    """The batch if it exists and ``user`` is bureau staff; NotFound otherwise."""
+    missing = NotFound("导入批次不存在或您无权查看。")
+    if user is None or not getattr(user, "is_staff", False):
+        raise missing
+    try:
+        bid = int(str(batch_id))
+    except (TypeError, ValueError):
+        raise missing from None
+    if not 0 < bid <= MAX_ID:
+        raise missing
+    batch = db.session.get(ImportBatch, bid)
+    if batch is None:
+        raise missing
+    return batch
+
+
+def recent_batches(user, limit: int = 50) -> list[ImportBatch]:
+    if user is None or not getattr(user, "is_staff", False):
+        return []
+    stmt = select(ImportBatch).order_by(ImportBatch.uploaded_at.desc(), ImportBatch.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
