@@ -9,6 +9,7 @@ precomputed (column, field, parser) tuple; errors carry the header as written.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any, Callable
 
 from registry.excel.layout import IGNORE, Header
@@ -96,49 +97,59 @@ class SheetParser:
         samples = {h: [] for h in sheet.unmapped}
         unmapped_idx = [(c.index, c.header) for c in header.columns if c.field is None]
         plan, name, seq_index = self.plan, self.name, self.seq_index
+        fields = tuple(p[1] for p in plan)
+        get_cells = _getter(tuple(p[0] for p in plan))
+        need = max((p[0] for p in plan), default=0) + 1
+        if unmapped_idx:
+            need = max(need, max(i for i, _h in unmapped_idx) + 1)
+        parse_plan = tuple(p[1:] for p in plan)
+        special = self.special
         context: dict[str, Any] = {}
         out = sheet.rows
         for i in range(header.row + 1, len(rows)):
             row = rows[i]
-            if not any(row):
-                continue
-            filled = [v for v in row if v != "" and v is not None]
-            first = filled[0] if filled else None
-            if type(first) is str:
-                if not first.strip() and all(isinstance(v, str) and not v.strip() for v in filled):
-                    continue
-                kind = self.special(first, len(filled))
-                if kind is not None:
-                    if kind[0] == "group":
-                        context = kind[1]
-                    continue
-            if len(filled) == 1 and seq_index is not None and seq_index < len(row) and row[seq_index] != "":
-                continue  # only 序号 filled: a numbered blank line
-            values: dict[str, Any] = {}
-            raw: dict[str, Any] = {}
-            errors: list[CellError] = []
-            excel_row = i + 1
             width = len(row)
-            for idx, field_name, parse, col_header, label, blank in plan:
-                v = row[idx] if idx < width else ""
-                if v == "" or v is None:
+            n = width - row.count("")
+            if n == 0:
+                continue
+            if width < need:
+                row = row + [""] * (need - width)
+            first = row[0]
+            if first == "":
+                first = next(v for v in row if v != "")
+            if type(first) is str and (n <= 2 or first.lstrip()[:1] in "合小总共"):
+                if not first.strip() and all(type(v) is str and not v.strip() for v in row):
+                    continue
+                found = special(first, n)
+                if found is not None:
+                    if found[0] == "group":
+                        context = found[1]
+                    continue
+            if n == 1 and seq_index is not None and row[seq_index] != "":
+                continue  # only 序号 filled: a numbered blank line
+            raw = dict(zip(fields, get_cells(row)))
+            values: dict[str, Any] = {}
+            errors: list[CellError] = []
+            for field_name, parse, col_header, label, blank in parse_plan:
+                v = raw[field_name]
+                if v == "":
                     values[field_name] = blank
                     raw[field_name] = None
                     continue
-                raw[field_name] = v
                 try:
                     values[field_name] = parse(v)
                 except CellProblem as problem:
                     values[field_name] = None
-                    errors.append(CellError(name, excel_row, col_header, cell_text(v), problem.reason(label)))
-            for field_name, value in context.items():
-                if field_name in GROUP_FIELDS and values.get(field_name) is None:
-                    values[field_name] = value
+                    errors.append(CellError(name, i + 1, col_header, cell_text(v), problem.reason(label)))
+            if context:
+                for field_name, value in context.items():
+                    if field_name in GROUP_FIELDS and values.get(field_name) is None:
+                        values[field_name] = value
             for idx, col_header in unmapped_idx:
                 bucket = samples[col_header]
-                if len(bucket) < 3 and idx < width and row[idx] not in ("", None):
+                if len(bucket) < 3 and row[idx] != "":
                     bucket.append(cell_text(row[idx]))
-            out.append(ParsedRow(name, excel_row, values, raw, errors, dict(context) if context else {}))
+            out.append(ParsedRow(name, i + 1, values, raw, errors, dict(context) if context else {}))
         sheet.samples = samples
         self.check_required(sheet)
         return sheet
@@ -162,6 +173,16 @@ class SheetParser:
                     and _blank(raw.get("uscc")):
                 row.errors.append(CellError(sheet.name, row.row, name_header or uscc_header, "",
                                             "企业名称和统一社会信用代码不能都为空"))
+
+
+def _getter(indexes: tuple[int, ...]):
+    """A C-speed ``row -> tuple of cells`` for the planned columns."""
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return itemgetter(*indexes)
 
 
 def _blank(value) -> bool:
@@ -192,14 +213,14 @@ def find_duplicates(sheets: list[ParsedSheet], kinds: dict[str, SheetKind]) -> N
         if not key_fields or key_fields[0] not in sheet.columns:
             continue
         column = sheet.columns.get(key_fields[0], "")
+        kind_code, lead = sheet.sheet_kind, key_fields[0]
         for row in sheet.rows:
-            key = tuple(row.values.get(f) for f in key_fields)
-            if key[0] is None:
+            values = row.values
+            if values.get(lead) is None:
                 continue
-            key = (sheet.sheet_kind, *(str(k) if k is not None else None for k in key))
-            first = seen.get(key)
-            if first is None:
-                seen[key] = (sheet.name, row.row)
+            key = (kind_code, *map(values.get, key_fields))
+            first = seen.setdefault(key, (sheet.name, row.row))
+            if first[1] == row.row and first[0] == sheet.name:
                 continue
             where = f"第{first[1]}行" if first[0] == sheet.name else f"工作表“{first[0]}”第{first[1]}行"
             if key_fields[0] == "uscc":
@@ -207,5 +228,5 @@ def find_duplicates(sheets: list[ParsedSheet], kinds: dict[str, SheetKind]) -> N
             else:
                 labels = "、".join(_label(kind, f) for f in key_fields if f in sheet.columns)
                 reason = f"与{where}重复（{labels}相同）"
-            value = cell_text(row.raw.get(key_fields[0])) or str(key[1])
+            value = cell_text(row.raw.get(lead)) or str(key[1])
             row.errors.append(CellError(sheet.name, row.row, column, value, reason))

@@ -238,6 +238,14 @@ PROGRAMME_WORDS: tuple[tuple[str, str], ...] = (
     ("雏鹰", "eaglet"),
     ("瞪羚", "gazelle"),
     ("头雁", "lead_goose"),
+    # pinyin, as file names are often written (chuying_2016.xlsx); matched in lower case
+    ("gaoxin", "high_tech"),
+    ("gaoqi", "high_tech"),
+    ("hightech", "high_tech"),
+    ("chuchuang", "nb_startup"),
+    ("chuying", "eaglet"),
+    ("dengling", "gazelle"),
+    ("touyan", "lead_goose"),
 )
 
 #: Chinese names of the programme codes, for "推断为 …" sentences and messages.

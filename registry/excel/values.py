@@ -20,11 +20,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from operator import getitem
 from typing import Any, Callable, Iterable
 
 from registry.excel.specs import PROGRAMME_WORDS
-from registry.firms.uscc import InvalidUSCC, normalise_uscc, org_check_char, validate_uscc
+from registry.firms.uscc import (
+    CHARSET, ORG_WEIGHTS, USCC_WEIGHTS, InvalidUSCC, normalise_uscc, org_check_char, validate_uscc,
+)
 from registry.vocab import LEVEL_SYNONYMS
 
 _NFKC = "NFKC"
@@ -257,6 +260,8 @@ def _date_from_number(number: float) -> date:
 def make_date_parser(today: date | None = None) -> Callable[[Any], date | None]:
     """Dates as Excel dates, serial numbers or text; a date after ``today`` is an error."""
 
+    limit = today or date.today()
+
     def parse_date(value: Any) -> date | None:
         kind = type(value)
         if kind is date:
@@ -275,7 +280,6 @@ def make_date_parser(today: date | None = None) -> Callable[[Any], date | None]:
             result = value
         else:
             raise CellProblem("{label}不是可识别的日期：" + cell_text(value))
-        limit = today or date.today()
         if result > limit:
             raise CellProblem("{label} " + result.isoformat() + " 晚于今天")
         if result.year < 1900:
@@ -297,9 +301,13 @@ _BOOLS = {
 def parse_bool(value: Any) -> bool | None:
     """是/否, √/×, Y/N, yes/no, 1/0, TRUE/FALSE; blank is None (unknown)."""
     kind = type(value)
-    if kind is bool:
+    if kind is str:
+        hit = _BOOLS.get(value)
+        if hit is not None:
+            return hit
+    elif kind is bool:
         return value
-    if kind is float or kind is int:
+    elif kind is float or kind is int:
         if value in (0, 1):
             return bool(value)
         raise CellProblem("{label}应填“是”或“否”：" + cell_text(value))
@@ -318,6 +326,9 @@ def parse_phone(value: Any) -> str | None:
         if not float(value).is_integer():
             raise CellProblem("{label}不是有效的电话号码：" + cell_text(value))
         return str(int(value))
+    if type(value) is str and value.isascii() and value[:1].isdigit() and value[-1:].isdigit() \
+            and " " not in value:
+        return value  # the common case: 13812345678, 0574-63123456
     text = parse_text(value)
     if text is None:
         return None
@@ -411,7 +422,7 @@ def parse_role(value: Any) -> str | None:
 
 def programme_code(text: str) -> str | None:
     """The programme named anywhere in ``text`` (a title, a file name), by specs.PROGRAMME_WORDS."""
-    s = _compact(text)
+    s = _compact(text).lower()
     for word, code in PROGRAMME_WORDS:
         if word in s:
             return code
@@ -429,6 +440,30 @@ def parse_programme(value: Any) -> str | None:
 
 
 # --- USCC ---------------------------------------------------------------------------
+_USCC_VALUE = {ch: i for i, ch in enumerate(CHARSET)}
+_ORG_VALUE = {ch: (int(ch) if ch.isdigit() else ord(ch) - 55) for ch in CHARSET}
+# Per position: character → value × weight, so a checksum is one C-level map + sum.
+_USCC_TERMS = [{ch: _USCC_VALUE[ch] * w for ch in CHARSET} for w in USCC_WEIGHTS]
+_ORG_TERMS = [{ch: _ORG_VALUE[ch] * w for ch in CHARSET} for w in ORG_WEIGHTS]
+
+
+def _uscc_ok(code: str) -> bool:
+    """The GB 11714 and GB 32100 checks of registry.firms.uscc, computed at C speed.
+
+    Only a fast path: a code that fails goes through ``validate_uscc`` for its message,
+    so the rule and its wording stay in one place.
+    """
+    try:
+        org = sum(map(getitem, _ORG_TERMS, code[8:16]))
+        total = sum(map(getitem, _USCC_TERMS, code))  # the 18th char has no weight
+    except KeyError:
+        return False
+    check17 = 11 - org % 11
+    if code[16] != ("X" if check17 == 10 else "0" if check17 == 11 else str(check17)):
+        return False
+    return _USCC_VALUE.get(code[17]) == (31 - total % 31) % 31
+
+
 _LOST_DIGITS = "统一社会信用代码被Excel存成了数字，已丢失末位数字，请将该列设为文本后重新填写"
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+?\d+", re.IGNORECASE)
 _ORG_CODE = re.compile(r"([0-9A-Z]{8})-?([0-9X])")
@@ -458,10 +493,14 @@ def parse_uscc(value: Any) -> str | LegacyCode | None:
         raise CellProblem(_LOST_DIGITS)
     if kind is not str:
         raise CellProblem("统一社会信用代码格式不正确：" + cell_text(value))
+    if len(value) == 18 and _uscc_ok(value):
+        return value  # already normalised and valid: the common case
     code = normalise_uscc(value)
     if not code:
         return None
     if len(code) == 18:
+        if _uscc_ok(code):
+            return code
         try:
             return validate_uscc(code)
         except InvalidUSCC as exc:
