@@ -77,7 +77,9 @@ def register_cli(app: Flask) -> None:
     from registry.auth.cli import users_cli
     from registry.demo.cli import demo_command
     from registry.excel.blank_templates import excel_cli
+    from registry.excel.cli import import_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(excel_cli)
+    app.cli.add_command(import_command)
