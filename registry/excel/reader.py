@@ -16,7 +16,7 @@ import io
 import re
 from datetime import date
 from pathlib import PurePath
-from typing import Any, Iterable
+from typing import Iterable
 
 from python_calamine import CalamineWorkbook
 

@@ -24,6 +24,7 @@ _GROUP = re.compile(
     r"(?P<ord>[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、．]|第[一二三四五六七八九十\d]+[组类部分片区]?[、:：]?)?"
     r"\s*(?P<name>.+?)\s*(?P<count>[（(]\s*(?:共|计)?\s*\d+\s*(?:家|个|项|人|户)?\s*[)）])?[:：]?")
 _TOWN_SUFFIXES = ("街道", "镇", "乡", "新区")
+_INDUSTRY_SUFFIX = re.compile(r"(?:产业|行业|企业|类)$")
 _FIRM_WORDS = ("公司", "厂", "研究院", "中心", "合作社", "商行", "店")
 GROUP_FIELDS = ("town", "industry", "level")
 
@@ -72,14 +73,20 @@ class SheetParser:
         if any(word in name for word in _FIRM_WORDS) or len(name) > 16:
             return None
         for field_name in self.group_fields:
-            names = self.reference.get(field_name)
-            if names is not None and not names:  # no reference list: only obvious town names
-                if field_name != "town" or not name.endswith(_TOWN_SUFFIXES):
+            names, candidate = self.reference.get(field_name), name
+            if field_name == "town":
+                if not numbered and (filled > 1 or (name not in names and names)):
+                    continue  # unnumbered: a group row only when it is a town's exact name, alone
+                if not names and not name.endswith(_TOWN_SUFFIXES):
                     continue
-            elif not numbered and (field_name != "town" or name not in names):
-                continue  # an unnumbered single cell is a group row only when it is a town's exact name
+            elif not numbered:
+                continue
+            elif field_name == "industry":
+                candidate = _INDUSTRY_SUFFIX.sub("", name)
+                if candidate not in names:
+                    continue  # "其他地区" is not the industry 其他
             try:
-                value = self.parsers[field_name](name)
+                value = self.parsers[field_name](candidate)
             except CellProblem:
                 continue
             if value is not None:

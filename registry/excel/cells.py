@@ -1,0 +1,100 @@
+"""The text side of cells: what a cell says as text, headers, and the text parser.
+
+Shared by every parser module (values, codes) and by the reader's layout code.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Any
+
+_NFKC = "NFKC"
+_normalize = unicodedata.normalize
+_is_normalized = unicodedata.is_normalized
+
+
+class CellProblem(ValueError):
+    """A cell that cannot be read as its column's kind of value."""
+
+    def __init__(self, template: str):
+        super().__init__(template)
+        self.template = template
+
+    def reason(self, label: str = "") -> str:
+        """The message with its subject filled in (``label`` of the column, or nothing)."""
+        return self.template.replace("{label}", label)
+
+    def __str__(self) -> str:
+        return self.reason("")
+
+
+
+# --- headers ------------------------------------------------------------------------
+_HEADER_DROP = str.maketrans("", "", " \t\r\n*＊\u3000\xa0")
+_UNIT_SUFFIX = re.compile(r"\((?:万?元|万元人民币|人|个|项|件|家|%|年|亿元)\)$")
+
+
+def normalise_header(text: Any) -> str:
+    """Half-width, no spaces, line breaks or required-marks ("*企业 名称" → "企业名称")."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = cell_text(text)
+    return _normalize(_NFKC, text).translate(_HEADER_DROP).strip()
+
+
+def strip_unit(header: str) -> str:
+    """A normalised header without a trailing unit: "注册资本(万元)" → "注册资本"."""
+    return _UNIT_SUFFIX.sub("", header)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the sender sees it: 200.0 → "200", dates as yyyy-mm-dd, None → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(value, ".15G") if abs(value) >= 1e15 else repr(value)  # 9.13302827538474E+17
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+# --- text ---------------------------------------------------------------------------
+BRACKETS = str.maketrans({"(": "（", ")": "）"})
+_SPACES_NEAR_WIDE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+_SPACES = re.compile(r"\s+")
+
+
+def parse_text(value: Any) -> str | None:
+    """NFKC, brackets as full-width （）, no spaces next to Chinese, inner runs collapsed."""
+    if type(value) is not str:
+        value = cell_text(value)
+    if not _is_normalized(_NFKC, value):
+        value = _normalize(_NFKC, value)
+    if "(" in value or ")" in value:
+        value = value.translate(BRACKETS)
+    if " " in value or "\n" in value or "\t" in value or "\r" in value:
+        value = _SPACES.sub(" ", _SPACES_NEAR_WIDE.sub("", value.strip()))
+    return value or None
+
+
+def compact(value: Any) -> str:
+    """NFKC text without any whitespace, for vocabulary look-ups."""
+    if type(value) is not str:
+        value = cell_text(value)
+    return "".join(_normalize(_NFKC, value).split())
+
+
