@@ -11,9 +11,11 @@ reader); openpyxl is not needed to read.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import re
+from contextlib import contextmanager
 from datetime import date
 from pathlib import PurePath
 from typing import Iterable
@@ -50,7 +52,29 @@ def read_workbook(data: bytes, filename: str, *, kind: str | None = None,
     to field names ("" = ignore the column); ``towns``/``industries`` are the valid
     reference names (empty: accept any name as written).
     """
-    limits = Limits.of(limits)
+    with _gc_paused():
+        return _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping,
+                     towns=towns, industries=industries, today=today, limits=Limits.of(limits))
+
+
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while a million cells become Python objects.
+
+    Nothing the reader builds is cyclic, yet each collection walks every object made so
+    far: pausing the collector saves a fifth of the time on a 100,000-row workbook.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, industries, today,
+          limits: Limits) -> ParsedWorkbook:
     forced_kind = _resolve_kind(kind)
     opened = container.open_file(data, filename, limits)
     town_names = [t for t in (parse_text(t) for t in towns) if t]
@@ -97,6 +121,7 @@ def read_workbook(data: bytes, filename: str, *, kind: str | None = None,
         _check_units(book, sheet)
         book.sheets.append(sheet)
 
+    _check_counts(book)
     _infer_programme(book, forced_programme, programme)
     _infer_year(book, year)
     find_duplicates(book.sheets, SHEET_KINDS)
@@ -205,6 +230,23 @@ def _check_units(book: ParsedWorkbook, sheet: ParsedSheet) -> None:
     if money and _YUAN.search(sheet.title):
         book.errors.append(CellError(sheet.name, 0, money[0], "单位：元",
                                      "表头上方注明金额单位为“元”，本系统按万元导入：请换算为万元后再上传"))
+
+
+_DECLARED = re.compile(r"[（(]\s*共\s*(\d+)\s*(?:家|个|项|人|条)\s*[)）]")
+
+
+def _check_counts(book: ParsedWorkbook) -> None:
+    """Compare a "（共N家）" line above the header with the rows read (shown in the preview)."""
+    notes = []
+    for sheet in book.sheets:
+        match = _DECLARED.search(sheet.title)
+        if match:
+            declared, found = int(match.group(1)), len(sheet.rows)
+            where = f"工作表“{sheet.name}”" if len(book.sheets) > 1 else ""
+            notes.append(f"{where}标题注明共{declared}家，读取到{found}行" +
+                         ("" if declared == found else "，请核对是否有遗漏或多余的行"))
+    if notes:
+        book.inferred["count"] = "；".join(notes)
 
 
 # --- inference ------------------------------------------------------------------------------

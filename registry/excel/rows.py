@@ -110,6 +110,7 @@ class SheetParser:
         if unmapped_idx:
             need = max(need, max(i for i, _h in unmapped_idx) + 1)
         parse_plan = tuple(p[1:] for p in plan)
+        fast_plan = tuple((p[1], p[2], p[5]) for p in plan)
         special = self.special
         context: dict[str, Any] = {}
         out = sheet.rows
@@ -134,20 +135,22 @@ class SheetParser:
                     continue
             if n == 1 and seq_index is not None and row[seq_index] != "":
                 continue  # only 序号 filled: a numbered blank line
-            raw = dict(zip(fields, get_cells(row)))
-            values: dict[str, Any] = {}
+            cells = get_cells(row)
+            raw = {f: (v if v != "" else None) for f, v in zip(fields, cells)}
             errors: list[CellError] = []
-            for field_name, parse, col_header, label, blank in parse_plan:
-                v = raw[field_name]
-                if v == "":
-                    values[field_name] = blank
-                    raw[field_name] = None
-                    continue
-                try:
-                    values[field_name] = parse(v)
-                except CellProblem as problem:
-                    values[field_name] = None
-                    errors.append(CellError(name, i + 1, col_header, cell_text(v), problem.reason(label)))
+            try:  # the common case, at comprehension speed: no cell is in error
+                values = {f: (parse(v) if v != "" else blank) for (f, parse, blank), v in zip(fast_plan, cells)}
+            except CellProblem:
+                values = {}
+                for (field_name, parse, col_header, label, blank), v in zip(parse_plan, cells):
+                    if v == "":
+                        values[field_name] = blank
+                        continue
+                    try:
+                        values[field_name] = parse(v)
+                    except CellProblem as problem:
+                        values[field_name] = None
+                        errors.append(CellError(name, i + 1, col_header, cell_text(v), problem.reason(label)))
             if context:
                 for field_name, value in context.items():
                     if field_name in GROUP_FIELDS and values.get(field_name) is None:

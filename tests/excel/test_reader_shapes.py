@@ -82,6 +82,7 @@ def test_title_rows_group_rows_merges_totals_and_footnotes():
     assert sheet.header_row == 6
     assert sheet.title.splitlines() == ["附件1", "2016年慈溪市企业名录", "（共5家）", "单位：万元"]
     assert [r.row for r in sheet.rows] == [8, 9, 11, 12, 13]
+    assert book.inferred["count"] == "标题注明共5家，读取到5行"
     assert [r.values["town"] for r in sheet.rows] == ["浒山街道", "浒山街道", "坎墩街道", "坎墩街道", "坎墩街道"]
     assert sheet.rows[0].context == {"town": "浒山街道"} and sheet.rows[3].context == {"town": "周巷镇"}
     first = sheet.rows[0].values
