@@ -47,12 +47,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from registry.auth.views import bp as auth_bp
+    from registry.excel.views import bp as excel_bp
     from registry.firms.views import bp as firms_bp
     from registry.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(firms_bp)
+    app.register_blueprint(excel_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

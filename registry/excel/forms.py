@@ -35,9 +35,9 @@ class ActionForm(FlaskForm):
 
 def mapping_from(form_data, sheets) -> dict[str, dict[str, str]]:
     """Read the mapping selects back: ``map-<sheet index>-<header index>`` → field name,
-    IGNORE → "" (ignored). Returns sheet name → {header as written → field or ""};
-    headers left on "请选择" are not in it. Indexes, not header text, name the inputs,
-    so any header survives the round trip; unknown field names are dropped."""
+    IGNORE → "" (ignored). Returns {sheet name: {header as written: field name or ""}};
+    headers left on "请选择" are not in it. Indexes, not header text, name the inputs, so
+    any header survives the round trip; field names the sheet does not have are dropped."""
     out: dict[str, dict[str, str]] = {}
     for si, sheet in enumerate(sheets):
         allowed = {f.name for f in sheet["fields"]}

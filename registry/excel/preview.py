@@ -69,18 +69,34 @@ def _row_view(planned) -> RowView:
     subject = next((str(values[f]) for f in SUBJECT_FIELDS if values.get(f)), "")
     if not subject:
         subject = next((str(raw[f]) for f in SUBJECT_FIELDS if raw.get(f) not in (None, "")), "")
-    uscc = planned.uscc or str(values.get("uscc") or "")
+    uscc = planned.uscc or str(values.get("uscc") or raw.get("uscc") or "")
     return RowView(
         sheet=planned.parsed.sheet, row=planned.parsed.row, status=planned.status,
         subject=subject, uscc=uscc,
         changes=[(c.label, _text(c.old), _text(c.new)) for c in planned.changes],
-        errors=[(e.column, e.value, e.reason) for e in planned.errors])
+        errors=[(e.column, "" if e.value and e.value in e.reason else e.value, e.reason)
+                for e in planned.errors])
+
+
+def per_sheet(mapping: dict | None, workbook) -> dict[str, dict[str, str]]:
+    """A column map as {sheet name: {header: field}}; a flat {header: field} map (an older
+    or hand-made one) applies to every sheet that has the header."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in (mapping or {}).items():
+        if isinstance(value, dict):
+            out.setdefault(key, {}).update(value)
+        else:
+            for sheet in workbook.sheets:
+                if key in sheet.headers:
+                    out.setdefault(sheet.name, {})[key] = value
+    return out
 
 
 def mapping_sheets(plan, mapping: dict | None = None) -> list[dict[str, Any]]:
-    """The sheets that have headers to map: name, kind label, the unmapped headers with a
-    few sample values, the fields still free to choose, and the current choice."""
-    mapping = mapping or {}
+    """The sheets that have headers to map: name, kind label, the headers to show (still
+    unmapped, or mapped by the user and open to revision) with a few sample values, the
+    ones still pending, the fields free to choose, and the current choice."""
+    mapping = per_sheet(mapping, plan.workbook)
     out = []
     for sheet in plan.workbook.sheets:
         chosen = mapping.get(sheet.name, {})
@@ -91,6 +107,7 @@ def mapping_sheets(plan, mapping: dict | None = None) -> list[dict[str, Any]]:
         taken = set(sheet.columns) - set(chosen.values())
         fields = [f for f in kind.fields if f.name not in taken] if kind else []
         out.append({
+            "pending": [h for h in pending if h not in chosen],
             "name": sheet.name,
             "kind_label": kind.label if kind else sheet.sheet_kind,
             "fields": fields,
@@ -112,13 +129,21 @@ def sheet_summaries(plan) -> list[dict[str, Any]]:
              "rows": len(s.rows)} for s in plan.workbook.sheets]
 
 
+def programme_name(code: str | None, programmes) -> str:
+    return next((p.name for p in programmes if p.code == code), code or "")
+
+
 def flash_counts(result: dict) -> str:
-    """The sentence flashed after a confirmed import."""
-    parts = [f"新增 {result.get(NEW, 0)} 条", f"更新 {result.get(UPDATED, 0)} 条",
-             f"未变 {result.get(UNCHANGED, 0)} 条"]
+    """The sentence flashed after a confirmed import (``result`` from confirm_batch)."""
+    counts = result.get("counts") or result
+    parts = [f"新增 {counts.get(NEW, 0)} 条", f"更新 {counts.get(UPDATED, 0)} 条",
+             f"未变 {counts.get(UNCHANGED, 0)} 条"]
     text = "导入完成：" + "，".join(parts)
-    if result.get(ERROR):
-        text += f"；跳过有错误的 {result[ERROR]} 行"
+    created = result.get("firms_created")
+    if created and created != counts.get(NEW):
+        text += f"（新建企业 {created} 家）"
+    if counts.get(ERROR):
+        text += f"；有错误的 {counts[ERROR]} 行未导入"
     return text + "。"
 
 

@@ -64,14 +64,15 @@ def show(batch_id):
     if batch.status == "preview":
         mapping = (batch.options or {}).get("mapping")
         try:
-            plan = services.load_plan(batch, mapping=mapping)
+            plan = services.load_plan(batch)
         except RegistryError as exc:
             flash(exc.message, "danger")
             return render_template("excel/preview.html", plan=None, **ctx)
         counts = plan.counts()
         show = request.args.get("show") or preview.default_show(counts)
         ctx.update(plan=plan, counts=counts, page=preview.rows_page(plan, show, request.args.get("page", 1, int)),
-                   sheets=preview.sheet_summaries(plan), mapping=preview.mapping_sheets(plan, mapping))
+                   sheets=preview.sheet_summaries(plan), mapping=preview.mapping_sheets(plan, mapping),
+                   programme_name=preview.programme_name(plan.workbook.programme, reference.programmes()))
     return render_template("excel/preview.html", **ctx)
 
 
@@ -81,11 +82,10 @@ def mapping(batch_id):
     batch = services.get_batch_for(current_user, batch_id)
     if batch.status != "preview" or not ActionForm().validate_on_submit():
         abort(400)
-    current = (batch.options or {}).get("mapping") or {}
-    plan = services.load_plan(batch, mapping=current)
-    sheets = preview.mapping_sheets(plan, current)
-    chosen = mapping_from(request.form, sheets)
-    merged = {name: dict(current.get(name, {}), **chosen.get(name, {})) for name in {*current, *chosen}}
+    plan = services.load_plan(batch)
+    current = preview.per_sheet((batch.options or {}).get("mapping"), plan.workbook)
+    chosen = mapping_from(request.form, preview.mapping_sheets(plan, current))
+    merged = {name: {**current.get(name, {}), **chosen.get(name, {})} for name in {*current, *chosen}}
     batch.options = dict(batch.options or {}, mapping=merged)
     if request.form.get("save"):
         for sheet in plan.workbook.sheets:
@@ -137,7 +137,7 @@ def errors(batch_id):
     batch = services.get_batch_for(current_user, batch_id)
     if batch.status != "preview":
         abort(404)
-    plan = services.load_plan(batch, mapping=(batch.options or {}).get("mapping"))
+    plan = services.load_plan(batch)
     data = exporter.error_workbook(plan, all_rows=request.args.get("all") == "1")
     stem = PurePath(batch.filename).stem or "导入"
     return _xlsx(data, f"{stem}_错误清单.xlsx")
