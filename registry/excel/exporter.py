@@ -145,15 +145,17 @@ def _write_sheet(wb: Workbook, spec: Sheet, lists: "_ListSheet") -> None:
     rows = iter(spec.rows)
     head = list(itertools.islice(rows, SIZING_ROWS))
     ncols = max(len(spec.columns), 1)
+    total = 0.0
     for idx, col in enumerate(spec.columns, 1):
         dim = ws.column_dimensions[get_column_letter(idx)]
         dim.width = col.width or _fit(col, idx - 1, head)
+        total += dim.width
         if col.number_format:  # the column style: cells typed in later take it too
             dim.number_format = col.number_format
     first = 1
     if spec.title_row:
         ws.merged_cells.add(f"A1:{get_column_letter(ncols)}1")
-        ws.row_dimensions[1].height = 18 * max(1, spec.title_row.count("\n") + 1)
+        ws.row_dimensions[1].height = _title_height(spec.title_row, total or 60)
         first = 2
     if spec.freeze_header and spec.columns:
         ws.freeze_panes = f"A{first + 1}"
@@ -167,6 +169,12 @@ def _write_sheet(wb: Workbook, spec: Sheet, lists: "_ListSheet") -> None:
         ws.append([_data_cell(ws, spec, r, c, v) for c, v in enumerate(values)])
     for v in spec.validations:
         ws.data_validations.append(_validation(v, first + 1, lists))
+
+
+def _title_height(text: str, width: float) -> float:
+    """Points for a wrapped title merged across ``width`` character units."""
+    lines = sum(max(1, math.ceil(text_width(line) / max(width - 2, 10))) for line in text.split("\n"))
+    return 16.0 * lines + 4
 
 
 def _header_cell(ws, col: Column) -> WriteOnlyCell:
@@ -319,6 +327,7 @@ def _validation(v: Validation, first_row: int, lists: _ListSheet) -> DataValidat
 # --- the error workbook -----------------------------------------------------------------
 
 TEXT_PARSERS = ("uscc", "phone")
+ERROR_COLUMN = "错误原因"
 
 
 def error_workbook(plan, *, all_rows: bool = False) -> bytes:
@@ -353,7 +362,7 @@ def _error_sheet(filename: str, parsed, kind, planned: list, problems: list[str]
     for header in parsed.headers:
         parser = _field_parser(kind, field_of.get(header))
         columns.append(Column(header, number_format=TEXT if parser in TEXT_PARSERS else None))
-    columns.append(Column("错误原因", width=48, wrap=True))
+    columns.append(Column(ERROR_COLUMN, width=48, wrap=True))
     position = {h: i for i, h in reversed(list(enumerate(parsed.headers)))}
     reason_col = len(parsed.headers)
     rows, highlights, comments = [], {}, {}
@@ -376,8 +385,8 @@ def _error_sheet(filename: str, parsed, kind, planned: list, problems: list[str]
         prefix = f"原表第{row.row}行" + ("：" if reasons else "")
         rows.append(values + [prefix + "；".join(reasons)])
     intro = (f"本表列出《{filename}》工作表「{parsed.name}」中有错误的 {bad} 行（原表行号见最后一列）。"
-             "红色单元格有误，鼠标移到单元格上可看原因；请按「错误原因」逐项改正后保存为 .xlsx 重新上传。"
-             "本说明行和「错误原因」列可以保留，上传时会被忽略。")
+             "红色单元格有误，鼠标移到单元格上可看原因。请按「错误原因」逐项改正，保存后直接上传本文件即可"
+             "（本说明行会被跳过，「错误原因」列不会导入）。")
     if problems:
         intro += "\n整表问题：" + "；".join(problems)
     if not planned:

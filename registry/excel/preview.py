@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.excel import specs
+from registry.excel.exporter import ERROR_COLUMN
 from registry.excel.types import ERROR, NEW, ROW_CLASS_LABELS, UNCHANGED, UPDATED
 
 PER_PAGE = 100
@@ -29,6 +30,7 @@ class RowView:
     uscc: str
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # label, old, new
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # column, value, reason
+    summary: str = ""  # a new row's main values, for a glance before confirming
 
     @property
     def label(self) -> str:
@@ -61,10 +63,30 @@ def rows_page(plan, show: str, page: int) -> Page:
     pages = max(1, math.ceil(len(chosen) / PER_PAGE))
     page = min(max(1, page), pages)
     start = (page - 1) * PER_PAGE
-    return Page([_row_view(r) for r in chosen[start:start + PER_PAGE]], page, pages, len(chosen), show)
+    kinds = {s.name: specs.SHEET_KINDS.get(s.sheet_kind) for s in plan.workbook.sheets}
+    items = [_row_view(r, kinds.get(r.parsed.sheet)) for r in chosen[start:start + PER_PAGE]]
+    return Page(items, page, pages, len(chosen), show)
 
 
-def _row_view(planned) -> RowView:
+SUMMARY_SKIP = {"seq", "uscc", *SUBJECT_FIELDS}
+SUMMARY_FIELDS = 4
+
+
+def _summary(values: dict, kind) -> str:
+    if kind is None:
+        return ""
+    parts = []
+    for f in kind.fields:
+        value = values.get(f.name)
+        if f.name in SUMMARY_SKIP or value in (None, ""):
+            continue
+        parts.append(f"{f.label}：{_text(value)}")
+        if len(parts) == SUMMARY_FIELDS:
+            break
+    return "；".join(parts)
+
+
+def _row_view(planned, kind=None) -> RowView:
     values, raw = planned.parsed.values, planned.parsed.raw
     subject = next((str(values[f]) for f in SUBJECT_FIELDS if values.get(f)), "")
     if not subject:
@@ -75,7 +97,8 @@ def _row_view(planned) -> RowView:
         subject=subject, uscc=uscc,
         changes=[(c.label, _text(c.old), _text(c.new)) for c in planned.changes],
         errors=[(e.column, "" if e.value and e.value in e.reason else e.value, e.reason)
-                for e in planned.errors])
+                for e in planned.errors],
+        summary=_summary(values, kind) if planned.status == NEW else "")
 
 
 def per_sheet(mapping: dict | None, workbook) -> dict[str, dict[str, str]]:
@@ -112,10 +135,24 @@ def mapping_sheets(plan, mapping: dict | None = None) -> list[dict[str, Any]]:
             "kind_label": kind.label if kind else sheet.sheet_kind,
             "fields": fields,
             "unmapped": pending,
-            "samples": {h: [str(v) for v in sheet.samples.get(h, [])[:3]] for h in pending},
+            "samples": {h: _samples(sheet, h) for h in pending},
             "chosen": chosen,
+            # our own error workbook's reason column, sent back with the fixes
+            "suggest": {h: "" for h in pending if h == ERROR_COLUMN and h not in chosen},
         })
     return out
+
+
+def _samples(sheet, header: str) -> list[str]:
+    """First values of a column: the reader's samples for an unmapped header, else the raw
+    cells of the field it is now mapped to."""
+    if sheet.samples.get(header):
+        return [str(v) for v in sheet.samples[header][:3]]
+    name = next((f for f, h in sheet.columns.items() if h == header), None)
+    if name is None:
+        return []
+    values = (r.raw.get(name) for r in sheet.rows)
+    return [str(v) for v in values if v not in (None, "")][:3]
 
 
 def sheet_summaries(plan) -> list[dict[str, Any]]:

@@ -226,3 +226,30 @@ def test_unknown_header_is_mapped_and_the_mapping_saved(client, login, make):
 
     again = batch_path(upload(client, data.getvalue(), "补报名录2.xlsx", kind="firms"))
     assert "以下列未能识别" not in text(client.get(again))  # the saved map applies by itself
+
+
+def test_fixed_error_workbook_can_be_sent_back(client, login, make):
+    """The sender fixes cells in the error workbook and uploads it as it is."""
+    login("staff")
+    path = batch_path(upload(client, SAMPLES / "firms_roster_dirty.xlsx"))
+    wb = load_workbook(io.BytesIO(client.get(path + "/errors.xlsx").data))
+    ws = wb["企业名录"]
+    col = {c.value: c.column for c in ws[2]}
+    fixes = {"所在镇（街道）": ("慈溪镇", "周巷镇"), "成立日期": (None, "2011-06-18")}
+    for row in ws.iter_rows(min_row=3):
+        capital = row[col["注册资本（万元）"] - 1]
+        if capital.value in (-500, "三百万"):
+            capital.value = 300
+        for header, (old, new) in fixes.items():
+            cell = row[col[header] - 1]
+            if cell.fill.fill_type == "solid" and (old is None or cell.value == old):
+                cell.value = new
+    out = io.BytesIO()
+    wb.save(out)
+    again = batch_path(upload(client, out.getvalue(), "firms_roster_dirty_错误清单.xlsx"))
+    page = text(client.get(again))
+    # 4 fixed rows, and the duplicate-code row: its twin (Excel row 5) is not in this file
+    assert counts_in(page) == {"new": 5, "updated": 0, "unchanged": 0, "error": 3}
+    assert re.search(r'<option value="__ignore__" selected>忽略此列</option>', page)  # 错误原因 column
+    rows = [int(n) for n in re.findall(r'<td class="text-end font-monospace">(\d+)</td>', page)]
+    assert rows == [3, 4, 6]  # the two bad codes and the missing name, at their new row numbers
