@@ -85,8 +85,11 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
     kinds = [SHEET_KINDS[k] for k in IMPORT_SHEETS[forced_kind]] if forced_kind else list(SHEET_KINDS.values())
     stem = PurePath(filename).stem
 
-    found = []  # (sheet name, rows, header, title)
+    # Each sheet is parsed as soon as it is read (and its cells then dropped), whatever
+    # the import kind turns out to be: a workbook mixing kinds is rare, memory is not.
+    found = []  # (ParsedSheet, Header)
     skipped: list[str] = []
+    towns_set, industries_set = frozenset(town_names), frozenset(industry_names)
     for name, rows, merges, formulas in _sheets(opened, data, stem, limits):
         words = " ".join([name, filename, _loose_title(rows, limits.header_scan_rows),
                           "名单" if forced_programme else ""])
@@ -96,30 +99,30 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
             skipped.append(name)
             continue
         fill_vertical_merges(rows, merges, header.row + 1)
-        found.append((name, rows, header, _title(rows, header.first_row), formulas))
+        title = _title(rows, header.first_row)
+        sheet = SheetParser(name, header, parsers, towns_set, industries_set).parse(rows, title)
+        del rows
+        if formulas is not None:
+            _check_formulas(sheet, header, formulas())
+        found.append((sheet, header))
     if not found:
         wanted = f"“{IMPORT_KINDS[forced_kind]}”的" if forced_kind else ""
         raise FileRefused(f"未找到可识别的{wanted}表头：请确认表头行（前{limits.header_scan_rows}行内）"
                           "包含“企业名称”“统一社会信用代码”等列名，或下载模板对照填写")
 
-    import_kind = forced_kind or _majority_kind(found)
+    import_kind = forced_kind or _majority_kind([h.kind.import_kind for _s, h in found])
     book = ParsedWorkbook(filename=filename, sha256=hashlib.sha256(data).hexdigest(), kind=import_kind)
     book.skipped_sheets = skipped
-    others = [n for n, _r, h, _t, _f in found if h.kind.import_kind != import_kind]
+    others = [s.name for s, h in found if h.kind.import_kind != import_kind]
+    skipped.extend(others)
     if not forced_kind:
         book.inferred["kind"] = f"由表头推断为 {IMPORT_KINDS[import_kind]}"
         if others:
             book.inferred["kind"] += "；工作表" + "、".join(f"“{n}”" for n in others) + "属于其他类型，本次未导入"
-    towns_set, industries_set = frozenset(town_names), frozenset(industry_names)
-    for name, rows, header, title, formulas in found:
-        if header.kind.import_kind != import_kind:
-            skipped.append(name)
-            continue
-        sheet = SheetParser(name, header, parsers, towns_set, industries_set).parse(rows, title)
-        if formulas is not None:
-            _check_formulas(sheet, header, formulas())
-        _check_units(book, sheet)
-        book.sheets.append(sheet)
+    for sheet, header in found:
+        if header.kind.import_kind == import_kind:
+            _check_units(book, sheet)
+            book.sheets.append(sheet)
 
     _check_counts(book)
     _infer_programme(book, forced_programme, programme)
@@ -147,10 +150,8 @@ def _sheets(opened: container.Opened, data: bytes, stem: str, limits: Limits):
     except Exception as exc:  # calamine raises its own error types for broken parts
         raise FileRefused(f"无法读取工作簿（文件可能已损坏）：{exc}") from None
     paths = None
-    for meta in book.sheets_metadata:
-        if "WorkSheet" not in str(meta.typ):
-            continue
-        name = meta.name
+    names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
+    for number, name in enumerate(names, start=1):
         try:
             sheet = book.get_sheet_by_name(name)
         except Exception as exc:
@@ -161,13 +162,17 @@ def _sheets(opened: container.Opened, data: bytes, stem: str, limits: Limits):
             raise FileRefused(f"工作表“{name}”的使用区域过大（{sheet.height} 行 × {sheet.width} 列）："
                               "请删除表格右侧和下方多余的行列后再上传")
         rows = sheet.to_python(skip_empty_area=False)
+        merges = list(sheet.merged_cell_ranges or ())
+        del sheet  # the Rust-side copy of the cells is no longer needed
+        if number == len(names):
+            book.close()  # nor, after the last sheet, the workbook's shared strings
         if paths is None:
             paths = container.sheet_paths(zf)
         path = paths.get(name)
         formulas = None
         if path and container.has_formulas(zf, path):
             formulas = (lambda p=path: container.formula_cells(zf, p))
-        yield name, rows, list(sheet.merged_cell_ranges or ()), formulas
+        yield name, rows, merges, formulas
 
 
 def _loose_title(rows, scan: int) -> str:
@@ -191,11 +196,9 @@ def _title(rows, first_header_row: int) -> str:
     return "\n".join(lines)
 
 
-def _majority_kind(found) -> str:
-    counts: dict[str, int] = {}
-    for _name, _rows, header, _title_text, _f in found:
-        counts[header.kind.import_kind] = counts.get(header.kind.import_kind, 0) + 1
-    return max(counts, key=lambda k: (counts[k], -[h.kind.import_kind for _n, _r, h, _t, _f in found].index(k)))
+def _majority_kind(kinds: list[str]) -> str:
+    """The import kind most sheets belong to (the first sheet's on a tie)."""
+    return max(dict.fromkeys(kinds), key=kinds.count)
 
 
 # --- checks -------------------------------------------------------------------------------

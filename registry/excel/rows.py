@@ -23,6 +23,7 @@ _NOTE = re.compile(r"[*＊]?(?:注|说明|备注|附注|附件|填表说明|填�
 _GROUP = re.compile(
     r"(?P<ord>[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、．]|第[一二三四五六七八九十\d]+[组类部分片区]?[、:：]?)?"
     r"\s*(?P<name>.+?)\s*(?P<count>[（(]\s*(?:共|计)?\s*\d+\s*(?:家|个|项|人|户)?\s*[)）])?[:：]?")
+_SHARED_PARSERS = frozenset({"town", "industry", "bool", "level", "role", "programme"})
 _TOWN_SUFFIXES = ("街道", "镇", "乡", "新区")
 _INDUSTRY_SUFFIX = re.compile(r"(?:产业|行业|企业|类)$")
 _FIRM_WORDS = ("公司", "厂", "研究院", "中心", "合作社", "商行", "店")
@@ -52,7 +53,7 @@ class SheetParser:
             if c.field and c.field != "seq" and c.field in kind_fields:
                 spec = self.kind.field(c.field)
                 plan.append((c.index, c.field, parsers[spec.parser], c.header,
-                             _label(self.kind, c.field), BLANK.get(spec.parser)))
+                             _label(self.kind, c.field), BLANK.get(spec.parser), spec.parser))
         self.plan = tuple(plan)
         self.group_fields = [f for f in GROUP_FIELDS if f in kind_fields]
 
@@ -109,13 +110,15 @@ class SheetParser:
         need = max((p[0] for p in plan), default=0) + 1
         if unmapped_idx:
             need = max(need, max(i for i, _h in unmapped_idx) + 1)
-        parse_plan = tuple(p[1:] for p in plan)
+        parse_plan = tuple(p[1:6] for p in plan)
         fast_plan = tuple((p[1], p[2], p[5]) for p in plan)
         special = self.special
         context: dict[str, Any] = {}
         out = sheet.rows
+        canon = tuple((p[1], {}) for p in plan if p[6] in _SHARED_PARSERS)
         for i in range(header.row + 1, len(rows)):
             row = rows[i]
+            rows[i] = None  # the cells live on in ``raw``; the row list is garbage now
             width = len(row)
             n = width - row.count("")
             if n == 0:
@@ -137,6 +140,10 @@ class SheetParser:
                 continue  # only 序号 filled: a numbered blank line
             cells = get_cells(row)
             raw = {f: (v if v != "" else None) for f, v in zip(fields, cells)}
+            for field_name, seen in canon:  # one string object per distinct 是/否, town …
+                v = raw[field_name]
+                if v is not None:
+                    raw[field_name] = seen.setdefault(v, v)
             errors: list[CellError] = []
             try:  # the common case, at comprehension speed: no cell is in error
                 values = {f: (parse(v) if v != "" else blank) for (f, parse, blank), v in zip(fast_plan, cells)}
