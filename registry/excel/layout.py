@@ -143,21 +143,25 @@ def kind_fields(kind_code: str) -> frozenset[str]:
     return frozenset(f.name for f in SHEET_KINDS[kind_code].fields)
 
 
-def _qualifies(kind: SheetKind, fields: set[str], context_words: str, forced: bool) -> bool:
+def _qualifies(kind: SheetKind, fields: set[str], context_words: str, forced: bool) -> int:
+    """2 when a signature field set is present, 1 for a weak one backed by the sheet's
+    words (or a forced kind), 0 when this sheet cannot be of this kind."""
     if any(sig <= fields for sig in kind.signature):
-        return True
+        return 2
     if kind.weak_signature and any(sig <= fields for sig in kind.weak_signature):
-        return forced or any(word in context_words for word in kind.sheet_words)
-    return False
+        return 1 if forced or any(word in context_words for word in kind.sheet_words) else 0
+    return 0
 
 
 def find_header(rows, merges, *, kinds, mapping: dict, context_words: str, forced: bool,
                 scan_rows: int = 20) -> Header | None:
     """The best (row, kind) among the first ``scan_rows`` rows, or None.
 
-    Score = number of distinct fields recognised (ignoring 序号); a kind counts only when
-    one of its signature field sets is present. Ties go to the kind whose sheet words
-    appear in the sheet name / title / file name, then to the earlier row.
+    A kind counts only when one of its signature field sets is present (or a weak one
+    with the kind's words in the sheet name, title or file name). Among those, a kind
+    named by those words wins (a "…名单" with a 所属产业 column is a list, not a
+    roster), then a full signature, then the number of distinct fields recognised
+    (序号 aside), then the earlier row.
     """
     merged = _merge_lookup(merges)
     best: tuple | None = None
@@ -170,10 +174,11 @@ def find_header(rows, merges, *, kinds, mapping: dict, context_words: str, force
             columns, used_group = _assign(kind, cells, mapping)
             used_group = used_group or two_row
             fields = {c.field for c in columns if c.field and c.field != "seq"}
-            if len(fields) < 1 or not _qualifies(kind, fields, context_words, forced):
+            strength = _qualifies(kind, fields, context_words, forced) if fields else 0
+            if not strength:
                 continue
             worded = any(word in context_words for word in kind.sheet_words)
-            key = (len(fields), worded, -r)
+            key = (worded, strength, len(fields), -r)
             if best is None or key > best[0]:
                 header = Header(kind, r, r - 1 if used_group else r, columns, len(fields))
                 best = (key, header)

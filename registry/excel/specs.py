@@ -79,8 +79,12 @@ FIRMS = SheetKind(
         Field("above_scale", "是否规上企业", "bool",
               ("规上企业", "规上", "是否规上", "规模以上", "是否规模以上企业"), choices="yesno"),
     ),
+    # Any column only a roster has; a list that also carries one is told apart by its
+    # words ("名单" in the title beats "名录"-less roster columns, see layout.find_header).
     signature=(frozenset({"founded_on"}), frozenset({"registered_capital"}),
-               frozenset({"legal_representative"}), frozenset({"above_scale"})),
+               frozenset({"legal_representative"}), frozenset({"above_scale"}),
+               frozenset({"industry"}), frozenset({"contact_person"}), frozenset({"phone"}),
+               frozenset({"address"}), frozenset({"email"})),
     sheet_words=("名录", "企业库", "花名册"),
     weak_signature=(frozenset({"name", "uscc", "town"}), frozenset({"name", "uscc", "industry"})),
     unique_key=("uscc",),

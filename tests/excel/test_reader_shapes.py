@@ -242,3 +242,12 @@ def test_header_found_below_blank_and_offset_columns():
     sheet = read(xlsx({"S": rows})).sheets[0]
     assert sheet.header_row == 3 and sheet.rows[0].row == 4
     assert sheet.rows[0].values == {"name": "甲公司", "uscc": CODES[0], "registered_capital": Decimal(1200)}
+
+
+def test_words_tell_a_list_with_roster_columns_from_a_roster():
+    head = ["企业名称", "统一社会信用代码", "所在镇（街道）", "所属产业"]
+    row = ["甲公司", CODES[0], "浒山街道", "智能家电"]
+    listed = read(xlsx({"Sheet1": [["2016年度慈溪市创新型雏鹰企业名单"], head, row]}))
+    assert (listed.kind, listed.programme, listed.sheets[0].unmapped) == ("recognitions", "eaglet", ["所属产业"])
+    roster = read(xlsx({"Sheet1": [head, row]}))
+    assert roster.kind == "firms" and roster.sheets[0].rows[0].values["industry"] == "智能家电"
