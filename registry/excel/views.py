@@ -6,7 +6,7 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import PurePath
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from registry import reference
@@ -32,7 +32,9 @@ def index():
 
 def _index(form, status=200):
     batches = services.recent_batches(current_user)
-    return render_template("excel/index.html", form=form, batches=batches, kinds=IMPORT_KINDS), status
+    max_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    return render_template("excel/index.html", form=form, batches=batches, kinds=IMPORT_KINDS,
+                           max_mb=max_mb), status
 
 
 @bp.route("/upload", methods=["POST"])

@@ -154,6 +154,19 @@ def test_refused_files_write_nothing(client, login, make):
     assert resp.status_code == 400 and "请选择要上传的文件" in text(resp)
 
 
+def test_oversized_upload_is_refused(app, client, login, make):
+    login("staff")
+    assert "不超过 20 MB" in text(client.get("/excel/"))
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    try:
+        resp = upload(client, SAMPLES / "firms_roster_2016.xlsx")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert resp.status_code == 413 and "文件过大" in text(resp)
+    assert count(make.session, ImportBatch) == 0
+
+
 def test_foreign_and_malformed_batch_ids_are_404(client, login):
     login("staff")
     for path in ["/excel/999999", "/excel/abc", "/excel/1%20OR%201=1", "/excel/999999/errors.xlsx"]:
@@ -197,6 +210,7 @@ def test_preview_needs_no_process_state(client, login, make, database_url):
 
     with other.app_context():
         db.engine.dispose()
+    make.session.rollback()  # end this session's snapshot (REPEATABLE READ on MariaDB)
     assert count(make.session, Firm) == 17
 
 
