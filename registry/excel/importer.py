@@ -89,8 +89,8 @@ def apply_plan(plan: ImportPlan, actor, batch, *, valid_only: bool = False) -> d
         apply_institutions(writer, rows)
         apply_teams(writer, rows)
         apply_annual(writer, rows)
-    audited = len(writer.audit)
     writer.flush_audit()
+    audited = writer.written
     if rows:
         session.expire_all()  # the ORM's copies of the rows just written are stale
     counts = plan.counts()

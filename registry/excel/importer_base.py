@@ -11,7 +11,7 @@ costs a few hundred statements, not a few hundred thousand.
 from __future__ import annotations
 
 import unicodedata
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
@@ -27,6 +27,7 @@ from registry.recognitions.models import Programme
 from registry.timeutil import utcnow
 
 CHUNK = 900  # parameters per IN (…): below SQLite's historical limit of 999
+WRITE_CHUNK = 5000  # rows per executemany: bounds the memory the parameter lists take
 CENT = Decimal("0.01")
 FIRMS = Firm.__table__
 FIRM_NAMES = FirmName.__table__
@@ -76,6 +77,8 @@ def money(value: Decimal | None) -> Decimal | None:
     """万元 with two decimals, as Numeric(16, 2) stores it, so comparisons are exact."""
     if value is None:
         return None
+    if type(value) is Decimal and value.as_tuple().exponent >= -2:
+        return value  # already exact to the cent: keep the object (memory, 100,000 rows)
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -107,11 +110,20 @@ def shown(value: Any) -> Any:
 
 def plain(value: Any) -> Any:
     """JSON-safe form for the audit log."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is date or kind is datetime:
+        return value.isoformat()
+    if kind is Decimal:
+        return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
     return value
+
+
+def _plain_dict(values: dict) -> dict:
+    return {k: plain(v) for k, v in values.items()}
 
 
 def cell_text(value: Any) -> str:
@@ -149,6 +161,23 @@ class Reference:
             select(Programme.id, Programme.code, Programme.name, Programme.short_name,
                    Programme.validity_years)).all()}
         self.programme_by_id = {p.id: p for p in self.programmes.values()}
+        self._towns: dict[str, int | None] = {}
+        self._industries: dict[str, int | None] = {}
+
+    def town(self, name: str) -> int | None:
+        """Town id for a name as the reader gave it (cached: rosters repeat 20 names)."""
+        try:
+            return self._towns[name]
+        except KeyError:
+            found = self._towns[name] = self.town_id.get(name_key(name))
+            return found
+
+    def industry(self, name: str) -> int | None:
+        try:
+            return self._industries[name]
+        except KeyError:
+            found = self._industries[name] = self.industry_id.get(name_key(name))
+            return found
 
 
 # --- the planner's row bookkeeping --------------------------------------------------
@@ -160,8 +189,9 @@ class Rows:
         self.planned: list[PlannedRow] = []
 
     def start(self, parsed: ParsedRow) -> PlannedRow:
+        # the parse errors list is shared until the importer adds one (see ``fail``)
         prow = PlannedRow(parsed=parsed, status=ERROR if parsed.errors else UNCHANGED,
-                          errors=list(parsed.errors))
+                          errors=parsed.errors)
         self.planned.append(prow)
         return prow
 
@@ -190,6 +220,8 @@ def fail(prow: PlannedRow, sheet: ParsedSheet, field: str | None, reason: str,
         value = prow.parsed.raw.get(field)
         if value is None:
             value = prow.parsed.values.get(field)
+    if prow.errors is prow.parsed.errors:
+        prow.errors = list(prow.errors)  # never add importer errors to the reader's list
     prow.errors.append(CellError(sheet.name, prow.parsed.row, column, cell_text(value), reason))
     prow.status = ERROR
 
@@ -230,8 +262,9 @@ class FirmIndex:
         self.by_id: dict[int, Any] = {}
         self.by_name: dict[str, set[int]] = defaultdict(set)
         self.by_org: dict[str, list[Any]] = defaultdict(list)
-        self.pending: dict[str, dict] = {}  # uscc → columns of a firm this batch creates
-        self.pending_by_name: dict[str, set[str]] = defaultdict(set)
+        self.pending: dict[str, NewFirm] = {}  # uscc → a firm this batch creates
+        self.pending_by_name: dict[str, set[str]] = defaultdict(set)  # kept when names are used
+        self.names_used = False
 
     def _keep(self, row) -> None:
         self.by_uscc[row.uscc] = row
@@ -264,6 +297,7 @@ class FirmIndex:
         for row in self.by_id.values():
             self.by_org[row.uscc[8:17]].append(row)
         if names:
+            self.names_used = True
             self._load_names(names)
 
     def _load_names(self, names: set[str]) -> None:
@@ -290,14 +324,15 @@ class FirmIndex:
                 if key in wanted:
                     self.by_name[key].add(firm_id)
 
-    def add_pending(self, columns: dict) -> dict:
+    def add_pending(self, firm: NewFirm) -> NewFirm:
         """A firm the batch will create; later rows naming it (by code or name) find it."""
-        existing = self.pending.get(columns["uscc"])
+        existing = self.pending.get(firm.uscc)
         if existing is not None:
             return existing
-        self.pending[columns["uscc"]] = columns
-        self.pending_by_name[name_key(columns["name"])].add(columns["uscc"])
-        return columns
+        self.pending[firm.uscc] = firm
+        if self.names_used:
+            self.pending_by_name[name_key(firm.name)].add(firm.uscc)
+        return firm
 
     def resolve(self, prow: PlannedRow, sheet: ParsedSheet, *, what: str = "企业"):
         """(stored firm row or None, uscc or "") for the row, or an error on the row.
@@ -347,16 +382,16 @@ class FirmIndex:
         return None, ""
 
 
-def new_firm_columns(uscc: str, name: str, **values) -> dict:
-    """Every insertable firm column, defaults included (executemany needs one shape)."""
-    now = utcnow()
-    row = {"uscc": uscc, "name": name, "town_id": None, "industry_id": None,
-           "founded_on": None, "registered_capital": None, "legal_representative": None,
-           "contact_person": None, "phone": None, "email": None, "address": None,
-           "above_scale": False, "status": "active", "status_changed_on": None, "note": None,
-           "created_at": now, "updated_at": now, "version": 1}
-    row.update({k: v for k, v in values.items() if v is not None})
-    return row
+#: A firm a batch will create: a compact tuple (a 100,000-row roster holds 100,000 of
+#: them until it is written); ``Writer.create_firms`` adds the defaults.
+NewFirm = namedtuple("NewFirm", ("uscc", "name", "town_id", "industry_id", "founded_on",
+                                 "registered_capital", "legal_representative", "contact_person",
+                                 "phone", "email", "address", "above_scale"),
+                     defaults=(None,) * 10)
+
+
+def new_firm_columns(uscc: str, name: str, **values) -> NewFirm:
+    return NewFirm(uscc, name, **values)
 
 
 # --- writing ------------------------------------------------------------------------
@@ -370,7 +405,8 @@ class Writer:
         self.batch_id = batch.id
         self.prefix = f"导入批次#{batch.id}："
         self.now = utcnow()
-        self.audit: list[dict] = []
+        self.audit: list[dict] = []  # pending entries, written every WRITE_CHUNK
+        self.written = 0  # audit entries logged in all
         self.firm_ids: dict[str, int] = {}
 
     def insert(self, table, rows: list[dict]) -> None:
@@ -399,18 +435,40 @@ class Writer:
             self.session.execute(stmt, params)
 
     def create_firms(self, rows: Iterable[PlannedRow]) -> None:
-        """Insert the firms the rows need (once per code) and learn their ids."""
-        wanted: dict[str, dict] = {}
+        """Insert the firms the rows need (once per code), learn their ids, audit them.
+
+        The ids come from one query for the ids above the largest before the insert
+        (ids only grow), filtered to the codes inserted here.
+        """
+        wanted: dict[str, NewFirm] = {}
         for prow in rows:
-            if prow.new_firm is not None and prow.new_firm["uscc"] not in wanted:
-                wanted[prow.new_firm["uscc"]] = prow.new_firm
+            firm = prow.new_firm
+            if firm is not None and firm.uscc not in wanted:
+                wanted[firm.uscc] = firm
         if not wanted:
             return
-        self.insert(FIRMS, list(wanted.values()))
-        self.firm_ids.update(self.ids_by(FIRMS, FIRMS.c.uscc, wanted))
-        for code, columns in wanted.items():
-            self.log("firm", self.firm_ids[code], self.firm_ids[code], f"新增企业 {columns['name']}",
-                     None, {k: columns[k] for k in FIRM_AUDIT if columns.get(k) is not None})
+        before = self.session.scalar(select(func.max(FIRMS.c.id))) or 0
+        now = self.now
+        defaults = {"status": "active", "status_changed_on": None, "note": None,
+                    "created_at": now, "updated_at": now, "version": 1}
+        for chunk in chunks(wanted.values(), WRITE_CHUNK):
+            rows_ = []
+            for firm in chunk:
+                columns = firm._asdict()
+                if columns["above_scale"] is None:
+                    columns["above_scale"] = False
+                columns.update(defaults)
+                rows_.append(columns)
+            self.insert(FIRMS, rows_)
+        stmt = select(FIRMS.c.id, FIRMS.c.uscc).where(FIRMS.c.id > before)
+        ids = self.firm_ids
+        for firm_id, code in self.session.execute(stmt):
+            if code in wanted:
+                ids[code] = firm_id
+        for code, firm in wanted.items():
+            firm_id = ids[code]
+            after = {k: v for k, v in zip(NewFirm._fields, firm) if v is not None}
+            self.log("firm", firm_id, firm_id, "新增企业 " + firm.name, None, after)
 
     def ids_by(self, table, column, keys: Iterable) -> dict:
         out = {}
@@ -430,9 +488,12 @@ class Writer:
             "at": self.now, "user_id": self.user_id, "action": "import",
             "entity_type": entity_type, "entity_id": entity_id, "firm_id": firm_id,
             "summary": text if len(text) <= 255 else text[:254] + "…",
-            "before": {k: plain(v) for k, v in before.items()} if before else None,
-            "after": {k: plain(v) for k, v in after.items()} if after else None,
+            "before": _plain_dict(before) if before else None,
+            "after": _plain_dict(after) if after else None,
         })
+        self.written += 1
+        if len(self.audit) >= WRITE_CHUNK:
+            self.flush_audit()
 
     def flush_audit(self) -> None:
         self.insert(AUDIT, self.audit)

@@ -31,7 +31,7 @@ def town_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
     name = prow.parsed.values.get("town") or prow.parsed.context.get("town")
     if not name:
         return None
-    town_id = ctx.ref.town_id.get(name_key(name))
+    town_id = ctx.ref.town(name)
     if town_id is None:
         fail(prow, sheet, "town", f"未知的镇（街道）：{name}", value=name)
     return town_id
@@ -41,7 +41,7 @@ def industry_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
     name = prow.parsed.values.get("industry")
     if not name:
         return None
-    industry_id = ctx.ref.industry_id.get(name_key(name))
+    industry_id = ctx.ref.industry(name)
     if industry_id is None:
         fail(prow, sheet, "industry", f"未知的所属产业：{name}", value=name)
     return industry_id

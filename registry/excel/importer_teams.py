@@ -186,7 +186,6 @@ def _plan_members(members, in_file: dict, stored: dict, stored_members: dict) ->
             continue
         if listed is not None and listed.status == ERROR and existing_team is None:
             fail(prow, sheet, "team_name", f"所属团队（“{listed.parsed.sheet}”表第{listed.parsed.row}行）有错误")
-            continue
         prow.extra["team"] = listed if listed is not None and listed.status != ERROR else existing_team
         member_key = name_key(values.get("member_name"))
         if not member_key:

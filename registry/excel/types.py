@@ -85,7 +85,7 @@ class ParsedWorkbook:
             yield from sheet.rows
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     sheet: str
     row: int
@@ -100,7 +100,7 @@ class Change:
                 "field": self.label, "old": _text(self.old), "new": _text(self.new)}
 
 
-@dataclass
+@dataclass(slots=True)  # a 100,000-row import holds 100,000 of these
 class PlannedRow:
     parsed: ParsedRow
     status: str  # NEW / UPDATED / UNCHANGED / ERROR
@@ -112,7 +112,7 @@ class PlannedRow:
     entity: str = ""  # entity type the row creates or changes: firm / recognition / …
     entity_id: int | None = None  # the stored record an update applies to
     writes: dict[str, Any] = field(default_factory=dict)  # columns to insert, or to set
-    new_firm: dict[str, Any] | None = None  # a firm this row needs created first (lists)
+    new_firm: Any = None  # a firm this row needs created first (importer_base.NewFirm)
     extra: dict[str, Any] = field(default_factory=dict)  # links to records of the same batch …
 
 
