@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.excel import specs
-from registry.excel.exporter import ERROR_COLUMN
+from registry.excel.error_book import ERROR_COLUMN
 from registry.excel.types import ERROR, NEW, ROW_CLASS_LABELS, UNCHANGED, UPDATED
 
 PER_PAGE = 100
@@ -19,6 +19,9 @@ BADGES = {NEW: "text-bg-success", UPDATED: "text-bg-primary", UNCHANGED: "text-b
           ERROR: "text-bg-danger"}
 #: Field names that name the record a row is about, in the order they are tried.
 SUBJECT_FIELDS = ("name", "inst_name", "team_name", "member_name")
+#: Per sheet kind: the field naming the row, and one that places it (shown in brackets).
+SUBJECTS = {"institutions": ("inst_name", "name"), "level_changes": ("inst_name", None),
+            "teams": ("team_name", "name"), "members": ("member_name", "team_name")}
 
 
 @dataclass
@@ -88,9 +91,7 @@ def _summary(values: dict, kind) -> str:
 
 def _row_view(planned, kind=None) -> RowView:
     values, raw = planned.parsed.values, planned.parsed.raw
-    subject = next((str(values[f]) for f in SUBJECT_FIELDS if values.get(f)), "")
-    if not subject:
-        subject = next((str(raw[f]) for f in SUBJECT_FIELDS if raw.get(f) not in (None, "")), "")
+    subject = _subject(values, raw, kind.code if kind else "")
     uscc = planned.uscc or str(values.get("uscc") or raw.get("uscc") or "")
     return RowView(
         sheet=planned.parsed.sheet, row=planned.parsed.row, status=planned.status,
@@ -113,6 +114,21 @@ def per_sheet(mapping: dict | None, workbook) -> dict[str, dict[str, str]]:
                 if key in sheet.headers:
                     out.setdefault(sheet.name, {})[key] = value
     return out
+
+
+def _subject(values: dict, raw: dict, kind_code: str) -> str:
+    def pick(name):
+        if not name:
+            return ""
+        value = values.get(name)
+        if value in (None, ""):
+            value = raw.get(name)
+        return "" if value in (None, "") else str(value)
+
+    main, place = SUBJECTS.get(kind_code, (None, None))
+    if main and pick(main):
+        return pick(main) + (f"（{pick(place)}）" if pick(place) else "")
+    return next((pick(f) for f in SUBJECT_FIELDS if pick(f)), "")
 
 
 def mapping_sheets(plan, mapping: dict | None = None) -> list[dict[str, Any]]:
