@@ -268,7 +268,6 @@ class FirmIndex:
 
     def _keep(self, row) -> None:
         self.by_uscc[row.uscc] = row
-        self.by_id[row.id] = row
 
     def load(self, rows: Iterable[ParsedRow]) -> None:
         """One pass over the rows collecting keys, then a few IN queries per chunk."""
@@ -294,8 +293,7 @@ class FirmIndex:
             stmt = select(*self.columns).where(func.substr(FIRMS.c.uscc, 9, 9).in_(chunk))
             for row in session.execute(stmt):
                 self._keep(row)
-        for row in self.by_id.values():
-            self.by_org[row.uscc[8:17]].append(row)
+                self.by_org[row.uscc[8:17]].append(row)
         if names:
             self.names_used = True
             self._load_names(names)
@@ -303,16 +301,21 @@ class FirmIndex:
     def _load_names(self, names: set[str]) -> None:
         session = db.session
         former: dict[int, list[str]] = defaultdict(list)
+        named = []
         for chunk in chunks(sorted(names)):
             for row in session.execute(select(*self.columns).where(FIRMS.c.name.in_(chunk))):
                 self._keep(row)
+                named.append(row)
             stmt = select(FIRM_NAMES.c.firm_id, FIRM_NAMES.c.name).where(FIRM_NAMES.c.name.in_(chunk))
             for firm_id, name in session.execute(stmt):
                 former[firm_id].append(name)
+        for row in named:
+            self.by_id[row.id] = row
         missing = [i for i in former if i not in self.by_id]
         for chunk in chunks(missing):
             for row in session.execute(select(*self.columns).where(FIRMS.c.id.in_(chunk))):
                 self._keep(row)
+                self.by_id[row.id] = row
         wanted = {name_key(n) for n in names}
         for row in self.by_id.values():
             key = name_key(row.name)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from registry.excel.importer_base import (
     FIRM_NAMES, FIRMS, Context, FirmIndex, Writer, changed_labels, check_lengths, chunks, fail,
-    in_error, max_lengths, money, name_key, new_firm_columns, same, seen_at, shown,
+    in_error, max_lengths, money, NewFirm, same, seen_at, shown,
 )
 from registry.excel.specs import FIRMS as FIRM_SPEC
 from registry.excel.types import NEW, UNCHANGED, UPDATED, Change, PlannedRow
@@ -61,7 +61,9 @@ def plan_roster(ctx: Context, sheets) -> None:
             if not name:
                 fail(prow, sheet, "name", "企业名称不能为空", value="")
             firm, code = index.resolve(prow, sheet)
-            if code:
+            if firm is None and code and values.get("uscc") is None:
+                fail(prow, sheet, "uscc", "新增企业须填写统一社会信用代码", value="")
+            elif code:
                 first = seen.get(code)
                 if first is not None:
                     fail(prow, sheet, "uscc", f"统一社会信用代码与{seen_at(first, sheet)}重复", value=code)
@@ -79,41 +81,41 @@ def plan_roster(ctx: Context, sheets) -> None:
             if in_error(prow):
                 continue
             prow.uscc = code
-            new = {"name": name, "town_id": town_id, "industry_id": industry_id,
-                   "founded_on": founded, "registered_capital": money(capital),
-                   "legal_representative": values.get("legal_representative"),
-                   "contact_person": values.get("contact_person"), "phone": values.get("phone"),
-                   "email": values.get("email"), "address": values.get("address"),
-                   "above_scale": values.get("above_scale")}
+            row = (name, town_id, industry_id, founded, money(capital), values.get("legal_representative"),
+                   values.get("contact_person"), values.get("phone"), values.get("email"),
+                   values.get("address"), values.get("above_scale"))
             if firm is None:
                 prow.status = NEW
-                prow.new_firm = index.add_pending(new_firm_columns(code, **new))
-                prow.extra["title"] = name
+                prow.new_firm = index.add_pending(NewFirm(code, *row))
                 continue
             prow.firm_id = prow.entity_id = firm.id
             prow.extra["title"] = firm.name
             if values.get("uscc") is None:
-                new["name"] = None  # matched by (perhaps a former) name: nothing to rename
-            _compare(ctx, prow, firm, new, sheet)
+                row = (None,) + row[1:]  # matched by (perhaps a former) name: nothing to rename
+            _compare(ctx, prow, firm, row, sheet)
 
 
-def _compare(ctx: Context, prow: PlannedRow, firm, new: dict, sheet) -> None:
-    ref = ctx.ref
-    parsed = prow.parsed
-    writes, before = {}, {}
-    for field_name, column in COLUMN_OF.items():
-        value = new[column]
+#: (spec field, firm column, position in FIRM_COLUMNS) in the order of the roster's values
+COMPARED = tuple((f, c, 2 + n) for n, (f, c) in enumerate(COLUMN_OF.items()))
+
+
+def _compare(ctx: Context, prow: PlannedRow, firm, row: tuple, sheet) -> None:
+    """The stored firm (a FIRM_COLUMNS row) against the file's values, field by field."""
+    writes = None
+    for (field_name, column, position), value in zip(COMPARED, row):
         if value is None:
             continue
-        old = getattr(firm, column)
-        if same(old, value):
+        old = firm[position]
+        if old == value or same(old, value):
             continue
+        if writes is None:
+            writes, before = {}, {}
         writes[column], before[column] = value, old
         if column == "town_id":
-            old, value = ref.town_name.get(old), ref.town_name[value]
+            old, value = ctx.ref.town_name.get(old), ctx.ref.town_name[value]
         elif column == "industry_id":
-            old, value = ref.industry_name.get(old), ref.industry_name[value]
-        prow.changes.append(Change(sheet.name, parsed.row, prow.uscc, field_name,
+            old, value = ctx.ref.industry_name.get(old), ctx.ref.industry_name[value]
+        prow.changes.append(Change(sheet.name, prow.parsed.row, prow.uscc, field_name,
                                    LABELS[field_name], shown(old), shown(value)))
     if writes:
         prow.status = UPDATED
