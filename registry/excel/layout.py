@@ -16,6 +16,9 @@ from registry.excel.specs import SHEET_KINDS, SheetKind
 from registry.excel.values import cell_text, normalise_header, strip_unit
 
 IGNORE = ""  # a mapping value: drop this column
+#: Columns the registry itself adds to workbooks it sends out (the error workbook's reason
+#: column): a corrected file coming back must not ask the user to map them.
+IGNORED_HEADERS = frozenset({"错误原因"})
 
 
 @lru_cache(maxsize=None)
@@ -115,6 +118,8 @@ def _resolve(kind: SheetKind, col: int, text: str, group: str, from_upper: bool,
                 name = None
             return Column(col, key, name, from_upper)
     h = normalise_header(text)
+    if h in IGNORED_HEADERS:
+        return Column(col, text, IGNORE, from_upper)
     if group:
         combined = match_field(kind.code, normalise_header(group) + h)
         if combined:

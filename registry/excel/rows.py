@@ -104,12 +104,16 @@ class SheetParser:
             title=title)
         samples = {h: [] for h in sheet.unmapped}
         unmapped_idx = [(c.index, c.header) for c in header.columns if c.field is None]
+        # Cells no field reads (序号, unrecognised columns) are kept in ``raw`` under their
+        # header too, so the error workbook hands the sender back every cell they wrote.
+        extra_idx = tuple((c.index, c.header) for c in header.columns
+                          if c.field is None or c.field == "seq")
         plan, name, seq_index = self.plan, self.name, self.seq_index
         fields = tuple(p[1] for p in plan)
         get_cells = _getter(tuple(p[0] for p in plan))
         need = max((p[0] for p in plan), default=0) + 1
-        if unmapped_idx:
-            need = max(need, max(i for i, _h in unmapped_idx) + 1)
+        if extra_idx:
+            need = max(need, max(i for i, _h in extra_idx) + 1)
         parse_plan = tuple(p[1:6] for p in plan)
         fast_plan = tuple((p[1], p[2], p[5]) for p in plan)
         special = self.special
@@ -140,6 +144,9 @@ class SheetParser:
                 continue  # only 序号 filled: a numbered blank line
             cells = get_cells(row)
             raw = {f: (v if v != "" else None) for f, v in zip(fields, cells)}
+            for idx, col_header in extra_idx:
+                if row[idx] != "":
+                    raw[col_header] = row[idx]
             for field_name, seen in canon:  # one string object per distinct 是/否, town …
                 v = raw[field_name]
                 if v is not None:

@@ -222,3 +222,36 @@ def test_error_workbook_of_the_dirty_roster_read_alone(ctx):
     plan = ImportPlan(book, [PlannedRow(r, ERROR if r.errors else NEW, errors=list(r.errors))
                              for r in book.all_rows()])
     check_dirty_error_workbook(exporter.error_workbook(plan))
+
+
+def test_error_workbook_gives_back_every_cell_the_sender_wrote(ctx):
+    """序号 and unrecognised columns come back too, and its 错误原因 column is not asked about."""
+    from io import BytesIO
+
+    from openpyxl import Workbook, load_workbook
+
+    from registry.excel import services
+    from registry.excel.exporter import error_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "企业名录"
+    ws.append(["序号", "企业名称", "统一社会信用代码", "成立日期", "内部编号"])
+    ws.append([7, "慈溪市回传电器有限公司", "91330201392122743T", "2010-05-12", "K-0042"])
+    buf = BytesIO()
+    wb.save(buf)
+    _batch, plan = services.stage_upload(None, buf.getvalue(), "回传.xlsx")
+    out = load_workbook(BytesIO(error_workbook(plan)))
+    values = [c for row in out.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert 7 in values and "K-0042" in values
+
+    # The corrected workbook comes back with the 错误原因 column: nothing to map.
+    back = Workbook()
+    ws = back.active
+    ws.title = "企业名录"
+    ws.append(["序号", "企业名称", "统一社会信用代码", "成立日期", "错误原因"])
+    ws.append([7, "慈溪市回传电器有限公司", "9133028207078578XK", "2010-05-12", "第2行：校验码错误"])
+    buf = BytesIO()
+    back.save(buf)
+    _batch, plan = services.stage_upload(None, buf.getvalue(), "回传-修改.xlsx")
+    assert plan.workbook.sheets[0].unmapped == []
