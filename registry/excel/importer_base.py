@@ -10,6 +10,7 @@ costs a few hundred statements, not a few hundred thousand.
 """
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections import defaultdict, namedtuple
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.sql import sqltypes
 
 from registry.audit.models import AuditLog
 from registry.excel.specs import SHEET_KINDS
@@ -28,6 +30,7 @@ from registry.timeutil import utcnow
 
 CHUNK = 900  # parameters per IN (…): below SQLite's historical limit of 999
 WRITE_CHUNK = 5000  # rows per executemany: bounds the memory the parameter lists take
+COPY_FROM = 1000  # PostgreSQL: batches this large are written with COPY
 CENT = Decimal("0.01")
 FIRMS = Firm.__table__
 FIRM_NAMES = FirmName.__table__
@@ -413,7 +416,14 @@ class Writer:
         self.firm_ids: dict[str, int] = {}
 
     def insert(self, table, rows: list[dict]) -> None:
-        if rows:
+        """One executemany; on PostgreSQL a large batch goes through COPY instead, which is
+        several times faster than row-by-row INSERTs there (same transaction either way)."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        if len(rows) >= COPY_FROM and connection.dialect.name == "postgresql":
+            _copy(connection, table, rows)
+        else:
             self.session.execute(table.insert(), rows)
 
     def update(self, table, updates: list[tuple[int, dict]], *, touch: bool = False) -> None:
@@ -506,6 +516,20 @@ class Writer:
 FIRM_AUDIT = ("uscc", "name", "town_id", "industry_id", "founded_on", "registered_capital",
               "legal_representative", "contact_person", "phone", "email", "address",
               "above_scale")
+
+
+def _copy(connection, table, rows: list[dict]) -> None:
+    """COPY … FROM STDIN through psycopg, in the session's transaction. JSON columns are
+    serialised the way SQLAlchemy's JSON type would (json.dumps)."""
+    columns = list(rows[0])
+    as_json = {c for c in columns if isinstance(table.c[c].type, sqltypes.JSON)}
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    statement = f"COPY {connection.dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
+    raw = connection.connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in as_json and row[c] is not None else row[c]
+                            for c in columns])
 
 
 def changed_labels(prow: PlannedRow) -> str:

@@ -484,7 +484,9 @@ def test_a_large_roster_is_planned_with_a_few_queries_per_chunk(ctx, make, app):
     from registry.extensions import db
 
     stored = [make.firm() for _ in range(3)]
-    rows = [{"name": f"慈溪市批量{n:04d}有限公司", "uscc": make_uscc("91330282", f"{n + 70_000_000:08d}")}
+    rows = [{"name": f"慈溪市批量{n:04d}有限公司", "uscc": make_uscc("91330282", f"{n + 70_000_000:08d}"),
+             "founded_on": date(2001, 2, 3), "registered_capital": Decimal("12.5"), "above_scale": n % 2 == 0,
+             "town": "周巷镇", "phone": None}
             for n in range(2500)]
     rows += [{"name": f.name, "uscc": f.uscc, "phone": "13800000000"} for f in stored]
     statements = []
@@ -500,3 +502,12 @@ def test_a_large_roster_is_planned_with_a_few_queries_per_chunk(ctx, make, app):
     assert planned <= 10
     assert len(statements) <= planned + 25
     assert count(ctx, Firm) == 2503 and count(ctx, AuditLog) == 2503
+    # large batches take the bulk path (COPY on PostgreSQL): the values arrive intact
+    firm = ctx.scalar(select(Firm).where(Firm.uscc == rows[0]["uscc"]))
+    assert (firm.name, firm.founded_on, firm.registered_capital, firm.above_scale, firm.town.name, firm.phone,
+            firm.status, firm.version) == ("慈溪市批量0000有限公司", date(2001, 2, 3), Decimal("12.5"), True,
+                                           "周巷镇", None, "active", 1)
+    assert ctx.scalar(select(func.count()).select_from(Firm).where(Firm.above_scale.is_(False))) == 1253
+    entry = ctx.scalar(select(AuditLog).where(AuditLog.entity_id == firm.id, AuditLog.entity_type == "firm"))
+    assert entry.after["registered_capital"] == "12.5" and entry.after["founded_on"] == "2001-02-03"
+    assert entry.before is None and entry.summary.endswith("新增企业 慈溪市批量0000有限公司")
