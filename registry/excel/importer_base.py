@@ -520,7 +520,7 @@ FIRM_AUDIT = ("uscc", "name", "town_id", "industry_id", "founded_on", "registere
 
 def _copy(connection, table, rows: list[dict]) -> None:
     """COPY … FROM STDIN through psycopg, in the session's transaction. JSON columns are
-    serialised the way SQLAlchemy's JSON type would (json.dumps)."""
+    serialised the way SQLAlchemy's JSON type does (json.dumps; None is JSON null)."""
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type, sqltypes.JSON)}
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
@@ -528,8 +528,7 @@ def _copy(connection, table, rows: list[dict]) -> None:
     raw = connection.connection.dbapi_connection
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[c]) if c in as_json and row[c] is not None else row[c]
-                            for c in columns])
+            copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
 
 
 def changed_labels(prow: PlannedRow) -> str:
