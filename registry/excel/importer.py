@@ -13,7 +13,8 @@ once, or rolls back, so an import is never half done.
 
 Each kind has its module: importer_firms (roster), importer_lists (recognition lists and
 revocations), importer_institutions (R&D institutions and 晋级), importer_teams (teams
-and members), importer_annual (年度数据); importer_base holds what they share.
+and members), importer_annual (年度数据); importer_base holds what they share,
+importer_match finds firms, importer_write writes.
 """
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from datetime import date
 
 from registry.errors import RegistryError
 from registry.excel.importer_annual import apply_annual, plan_annual
-from registry.excel.importer_base import Context, FirmIndex, Writer, fail
+from registry.excel.importer_base import Context, fail
 from registry.excel.importer_firms import apply_firm_updates, plan_roster
 from registry.excel.importer_institutions import apply_institutions, plan_institutions
 from registry.excel.importer_lists import apply_lists, plan_lists
+from registry.excel.importer_match import FirmIndex
 from registry.excel.importer_teams import apply_teams, plan_teams
+from registry.excel.importer_write import Writer
 from registry.excel.specs import FIRM_ROWS, SHEET_KINDS
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, ImportPlan, ParsedWorkbook
 from registry.extensions import db

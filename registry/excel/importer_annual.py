@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    Context, Writer, changed_labels, chunks, fail, in_error, money, new_firm_columns, same,
-    seen_at, shown,
+    changed_labels, chunks, Context, fail, in_error, money, new_firm_columns, same, seen_at, shown
 )
+from registry.excel.importer_write import Writer
 from registry.excel.importer_lists import firm_field
 from registry.excel.specs import ANNUAL
 from registry.excel.types import NEW, UNCHANGED, UPDATED, Change, PlannedRow

@@ -10,9 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    FIRM_NAMES, FIRMS, Context, FirmIndex, Writer, changed_labels, check_lengths, chunks, fail,
-    in_error, max_lengths, money, NewFirm, same, seen_at, shown,
+    changed_labels, check_lengths, chunks, Context, fail, FIRM_NAMES, FIRMS, in_error, max_lengths,
+    money, NewFirm, same, seen_at, shown
 )
+from registry.excel.importer_match import FirmIndex
+from registry.excel.importer_write import Writer
 from registry.excel.specs import FIRMS as FIRM_SPEC
 from registry.excel.types import NEW, UNCHANGED, UPDATED, Change, PlannedRow
 

@@ -12,9 +12,10 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    Context, Writer, changed_labels, check_lengths, chunks, fail, in_error, max_lengths,
-    name_key, name_variants, same, seen_at, shown,
+    changed_labels, check_lengths, chunks, Context, fail, in_error, max_lengths, name_key,
+    name_variants, same, seen_at, shown
 )
+from registry.excel.importer_write import Writer
 from registry.excel.importer_lists import firm_field
 from registry.excel.specs import INSTITUTIONS, LEVEL_CHANGES
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, Change, PlannedRow

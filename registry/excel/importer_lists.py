@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    Context, Writer, check_lengths, chunks, fail, in_error, max_lengths, new_firm_columns,
-    same, seen_at, shown,
+    check_lengths, chunks, Context, fail, in_error, max_lengths, new_firm_columns, same, seen_at,
+    shown
 )
+from registry.excel.importer_write import Writer
 from registry.excel.importer_firms import town_of
 from registry.excel.specs import RECOGNITIONS, REVOCATIONS
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, Change, PlannedRow

@@ -21,7 +21,7 @@ from registry.firms.models import AnnualData, Firm, FirmName
 from registry.firms.uscc import make_uscc
 from registry.institutions.models import RdInstitution, RdLevelChange
 from registry.recognitions.models import Recognition
-from registry.teams.models import Team, TeamMember
+from registry.teams.models import Team
 from tests.factories import next_uscc
 
 TODAY = date(2016, 12, 31)

@@ -18,9 +18,9 @@ from registry.errors import RegistryError
 from registry.excel import services
 from registry.excel.models import ImportBatch
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED
-from registry.firms.models import AnnualData, Firm, FirmName, Town
+from registry.firms.models import AnnualData, Firm
 from registry.institutions.models import RdInstitution, RdLevelChange
-from registry.recognitions.models import Programme, Recognition
+from registry.recognitions.models import Recognition
 from registry.teams.models import Team, TeamMember
 
 SAMPLES = Path(__file__).resolve().parents[2] / "imports" / "samples"

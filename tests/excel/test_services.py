@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from registry.audit.models import AuditLog
 from registry.errors import NotFound, RegistryError
-from registry.excel import importer_base, services
+from registry.excel import importer_write, services
 from registry.excel.models import ImportBatch, ImportMapping
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, FileRefused
 from registry.firms.models import Firm
@@ -112,7 +112,7 @@ def test_all_or_nothing_when_writing_fails_midway(ctx, monkeypatch):
     def broken(self):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer_base.Writer, "flush_audit", broken)  # after the firms are inserted
+    monkeypatch.setattr(importer_write.Writer, "flush_audit", broken)  # after the firms are inserted
     with pytest.raises(RuntimeError):
         services.confirm_batch(None, ctx.get(ImportBatch, batch.id))
     ctx.rollback()
