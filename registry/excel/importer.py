@@ -79,7 +79,11 @@ def apply_plan(plan: ImportPlan, actor, batch, *, valid_only: bool = False) -> d
         raise RegistryError("该导入批次已处理，不能再次导入。")
     errors = error_count(plan)
     if errors and not valid_only:
-        raise RegistryError(f"文件中有{errors}行错误，未导入任何数据。请修正后重新上传，"
+        rows = plan.counts()[ERROR]
+        problems = [f"{rows}行错误"] if rows else []
+        if plan.workbook.errors:
+            problems.append(f"{len(plan.workbook.errors)}处工作表问题")
+        raise RegistryError(f"文件中有{'、'.join(problems)}，未导入任何数据。请修正后重新上传，"
                             "或选择“仅导入无误的行”。")
     session = db.session
     session.flush()

@@ -130,7 +130,7 @@ def load_plan(batch: ImportBatch, mapping=None) -> ImportPlan:
     options = batch.options or {}
     if mapping is None:
         mapping = options.get("mapping")
-    workbook = _read(batch.content, batch.filename, kind=options.get("kind") or batch.kind,
+    workbook = _read(batch.content, batch.filename, kind=options.get("kind"),
                      programme=options.get("programme"), year=options.get("year"), mapping=mapping)
     return plan_import(workbook, today=today())
 
