@@ -511,3 +511,48 @@ def test_a_large_roster_is_planned_with_a_few_queries_per_chunk(ctx, make, app):
     entry = ctx.scalar(select(AuditLog).where(AuditLog.entity_id == firm.id, AuditLog.entity_type == "firm"))
     assert entry.after["registered_capital"] == "12.5" and entry.after["founded_on"] == "2001-02-03"
     assert entry.before is None and entry.summary.endswith("新增企业 慈溪市批量0000有限公司")
+
+
+# --- smaller rules --------------------------------------------------------------------------
+
+def test_duplicates_across_sheets_name_the_sheet(ctx):
+    code = next_uscc()
+    wb = book("firms", sheet("firms", [{"name": "慈溪市甲有限公司", "uscc": code}], name="浒山街道"),
+              sheet("firms", [{"name": "慈溪市甲有限公司", "uscc": code}], name="周巷镇"))
+    plan = plan_import(wb, today=TODAY)
+    assert statuses(plan) == [NEW, ERROR] and "“浒山街道”表第2行" in plan.errors[0].reason
+
+
+def test_a_name_only_row_cannot_create_a_firm(ctx):
+    code = next_uscc()
+    wb = book("firms", sheet("firms", [{"name": "慈溪市甲有限公司", "uscc": code},
+                                       {"name": "慈溪市乙有限公司"}]))
+    plan = plan_import(wb, today=TODAY)
+    assert statuses(plan) == [NEW, ERROR] and "未填统一社会信用代码" in plan.errors[0].reason
+
+
+def test_rd_type_spelling_is_normalised(ctx, make):
+    host = make.firm()
+    wb = book("institutions", sheet("institutions", [
+        {"inst_name": "甲乙工程中心", "level": "cixi", "type": "企业工程(技术)中心", "uscc": host.uscc,
+         "recognised_year": 2015}]))
+    run(ctx, wb)
+    assert ctx.scalar(select(RdInstitution)).type == "企业工程（技术）中心"
+
+
+def test_team_leader_role_follows_the_team_sheet_and_host_can_move(ctx, make):
+    host, other = make.firm(), make.firm()
+    run(ctx, team_book(host, [("张三", "研究员", None), ("李四", "助理工程师", None)]))
+    team = ctx.scalar(select(Team))
+    assert [(m.name, m.role) for m in team.members] == [("张三", "leader"), ("李四", "member")]
+    wb = team_book(other, [])
+    wb.sheets[0].rows[0].values["uscc"] = other.uscc
+    plan = plan_import(wb, today=TODAY)
+    assert changes(plan) == [(2, "依托企业", host.name, other.name)]
+
+
+def test_annual_rows_need_a_year(ctx, make):
+    firm = make.firm()
+    plan = plan_import(book("annual", sheet("annual", [{"uscc": firm.uscc, "revenue": Decimal("1")}])),
+                       today=TODAY)
+    assert statuses(plan) == [ERROR] and plan.errors[0].column == "年度"
