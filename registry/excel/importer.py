@@ -43,10 +43,10 @@ def plan_import(workbook: ParsedWorkbook, *, today: date | None = None) -> Impor
     for sheet in workbook.sheets:
         sheets[sheet.sheet_kind].append(sheet)
     ctx.firms = FirmIndex(full=bool(sheets["firms"]))
-    ctx.firms.load(row for sheet in workbook.sheets if sheet.sheet_kind in FIRM_ROWS
-                   for row in sheet.rows)
     if sheets["firms"]:
-        plan_roster(ctx, sheets["firms"])
+        plan_roster(ctx, sheets["firms"])  # loads its firms chunk by chunk
+    ctx.firms.load(row for sheet in workbook.sheets if sheet.sheet_kind in FIRM_ROWS
+                   and sheet.sheet_kind != "firms" for row in sheet.rows)
     if sheets["recognitions"] or sheets["revocations"]:
         plan_lists(ctx, sheets["recognitions"], sheets["revocations"])
     if sheets["institutions"] or sheets["level_changes"]:

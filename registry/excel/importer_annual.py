@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    changed_labels, chunks, Context, fail, in_error, money, new_firm_columns, same, seen_at, shown
+    Context, changed_labels, chunks, fail, in_error, money, new_firm_columns, same, seen_at,
+    shown,
 )
 from registry.excel.importer_write import Writer
 from registry.excel.importer_lists import firm_field

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    changed_labels, check_lengths, chunks, Context, fail, FIRM_NAMES, FIRMS, in_error, max_lengths,
-    money, NewFirm, same, seen_at, shown
+    CHUNK, FIRMS, FIRM_NAMES, Context, NewFirm, changed_labels, check_lengths, chunks, fail,
+    in_error, max_lengths, money, same, seen_at, shown,
 )
 from registry.excel.importer_match import FirmIndex
 from registry.excel.importer_write import Writer
@@ -50,51 +50,62 @@ def industry_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
 
 
 def plan_roster(ctx: Context, sheets) -> None:
+    """Classify roster rows, CHUNK rows at a time: one query finds the chunk's stored
+    firms, which are let go once the chunk is classified."""
+    index: FirmIndex = ctx.firms
+    pairs = [(sheet, parsed) for sheet in sheets for parsed in sheet.rows]
+    index.load((parsed for _sheet, parsed in pairs), codes=False)
+    seen: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(pairs), CHUNK):
+        part = pairs[start:start + CHUNK]
+        codes = {c for c in (parsed.values.get("uscc") for _sheet, parsed in part) if type(c) is str}
+        index.load_codes(codes)
+        _plan_rows(ctx, part, seen)
+        index.forget_codes(codes)
+
+
+def _plan_rows(ctx: Context, pairs, seen: dict) -> None:
     index: FirmIndex = ctx.firms
     today = ctx.today
-    ref = ctx.ref
-    seen: dict[str, tuple[str, int]] = {}
-    for sheet in sheets:
-        for parsed in sheet.rows:
-            prow = ctx.rows.start(parsed)
-            prow.entity = "firm"
-            values = parsed.values
-            name = values.get("name")
-            if not name:
-                fail(prow, sheet, "name", "企业名称不能为空", value="")
-            firm, code = index.resolve(prow, sheet)
-            if firm is None and code and values.get("uscc") is None:
-                fail(prow, sheet, "uscc", "新增企业须填写统一社会信用代码", value="")
-            elif code:
-                first = seen.get(code)
-                if first is not None:
-                    fail(prow, sheet, "uscc", f"统一社会信用代码与{seen_at(first, sheet)}重复", value=code)
-                else:
-                    seen[code] = (sheet.name, parsed.row)
-            town_id = town_of(ctx, prow, sheet)
-            industry_id = industry_of(ctx, prow, sheet)
-            founded = values.get("founded_on")
-            if founded is not None and founded > today:
-                fail(prow, sheet, "founded_on", f"成立日期 {founded.isoformat()} 晚于今天")
-            capital = values.get("registered_capital")
-            if capital is not None and capital < 0:
-                fail(prow, sheet, "registered_capital", f"注册资本不能为负数：{capital}")
-            check_lengths(prow, sheet, values, LIMITS, TEXT_FIELDS)
-            if in_error(prow):
-                continue
-            prow.uscc = code
-            row = (name, town_id, industry_id, founded, money(capital), values.get("legal_representative"),
-                   values.get("contact_person"), values.get("phone"), values.get("email"),
-                   values.get("address"), values.get("above_scale"))
-            if firm is None:
-                prow.status = NEW
-                prow.new_firm = index.add_pending(NewFirm(code, *row))
-                continue
-            prow.firm_id = prow.entity_id = firm.id
-            prow.extra["title"] = firm.name
-            if values.get("uscc") is None:
-                row = (None,) + row[1:]  # matched by (perhaps a former) name: nothing to rename
-            _compare(ctx, prow, firm, row, sheet)
+    for sheet, parsed in pairs:
+        prow = ctx.rows.start(parsed)
+        prow.entity = "firm"
+        values = parsed.values
+        name = values.get("name")
+        if not name:
+            fail(prow, sheet, "name", "企业名称不能为空", value="")
+        firm, code = index.resolve(prow, sheet)
+        if firm is None and code and values.get("uscc") is None:
+            fail(prow, sheet, "uscc", "新增企业须填写统一社会信用代码", value="")
+        elif code:
+            first = seen.get(code)
+            if first is not None:
+                fail(prow, sheet, "uscc", f"统一社会信用代码与{seen_at(first, sheet)}重复", value=code)
+            else:
+                seen[code] = (sheet.name, parsed.row)
+        town_id = town_of(ctx, prow, sheet)
+        industry_id = industry_of(ctx, prow, sheet)
+        founded = values.get("founded_on")
+        if founded is not None and founded > today:
+            fail(prow, sheet, "founded_on", f"成立日期 {founded.isoformat()} 晚于今天")
+        capital = values.get("registered_capital")
+        if capital is not None and capital < 0:
+            fail(prow, sheet, "registered_capital", f"注册资本不能为负数：{capital}")
+        check_lengths(prow, sheet, values, LIMITS, TEXT_FIELDS)
+        if in_error(prow):
+            continue
+        prow.uscc = code
+        row = (name, town_id, industry_id, founded, money(capital), values.get("legal_representative"),
+               values.get("contact_person"), values.get("phone"), values.get("email"),
+               values.get("address"), values.get("above_scale"))
+        if firm is None:
+            prow.status = NEW
+            prow.new_firm = index.add_pending(NewFirm(code, *row))
+            continue
+        prow.firm_id = prow.entity_id = firm.id
+        if values.get("uscc") is None:
+            row = (None,) + row[1:]  # matched by (perhaps a former) name: nothing to rename
+        _compare(ctx, prow, firm, row, sheet)
 
 
 #: (spec field, firm column, position in FIRM_COLUMNS) in the order of the roster's values
@@ -123,6 +134,7 @@ def _compare(ctx: Context, prow: PlannedRow, firm, row: tuple, sheet) -> None:
         prow.status = UPDATED
         prow.writes = writes
         prow.extra["before"] = before
+        prow.extra["title"] = firm.name
         if "name" in writes:
             prow.extra["rename_from"] = firm.name
             prow.extra["renamed_on"] = ctx.today

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    check_lengths, chunks, Context, fail, in_error, max_lengths, new_firm_columns, same, seen_at,
-    shown
+    Context, check_lengths, chunks, fail, in_error, max_lengths, new_firm_columns, same,
+    seen_at, shown,
 )
 from registry.excel.importer_write import Writer
 from registry.excel.importer_firms import town_of

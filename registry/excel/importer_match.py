@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 
 from registry.excel.importer_base import (
-    FIRM_COLUMNS, FIRM_NAMES, FIRMS, NewFirm, chunks, column_of, fail, legacy, name_key,
+    FIRMS, FIRM_COLUMNS, FIRM_NAMES, NewFirm, chunks, column_of, fail, legacy, name_key,
     name_variants,
 )
 from registry.excel.types import ParsedRow, ParsedSheet, PlannedRow
@@ -40,8 +40,12 @@ class FirmIndex:
     def _keep(self, row) -> None:
         self.by_uscc[row.uscc] = row
 
-    def load(self, rows: Iterable[ParsedRow]) -> None:
-        """One pass over the rows collecting keys, then a few IN queries per chunk."""
+    def load(self, rows: Iterable[ParsedRow], *, codes: bool = True) -> None:
+        """One pass over the rows collecting keys, then a few IN queries per chunk.
+
+        ``codes=False`` leaves the USCCs to ``load_codes`` (the roster loads them chunk
+        by chunk, so a 100,000-row re-import never holds every stored firm at once).
+        """
         usccs, names, orgs = set(), set(), set()
         for parsed in rows:
             code = parsed.values.get("uscc")
@@ -57,17 +61,29 @@ class FirmIndex:
             if name:
                 names.update(name_variants(name))
         session = db.session
-        for chunk in chunks(sorted(usccs)):
-            for row in session.execute(select(*self.columns).where(FIRMS.c.uscc.in_(chunk))):
-                self._keep(row)
+        if codes:
+            self.load_codes(usccs)
         for chunk in chunks(sorted(orgs)):
             stmt = select(*self.columns).where(func.substr(FIRMS.c.uscc, 9, 9).in_(chunk))
             for row in session.execute(stmt):
                 self._keep(row)
                 self.by_org[row.uscc[8:17]].append(row)
         if names:
-            self.names_used = True
+            if not self.names_used:
+                self.names_used = True
+                for firm in self.pending.values():
+                    self.pending_by_name[name_key(firm.name)].add(firm.uscc)
             self._load_names(names)
+
+    def load_codes(self, usccs) -> None:
+        for chunk in chunks(sorted(usccs)):
+            for row in db.session.execute(select(*self.columns).where(FIRMS.c.uscc.in_(chunk))):
+                self._keep(row)
+
+    def forget_codes(self, usccs) -> None:
+        """Drop stored firms found by these codes (firms found by name stay in ``by_id``)."""
+        for code in usccs:
+            self.by_uscc.pop(code, None)
 
     def _load_names(self, names: set[str]) -> None:
         session = db.session

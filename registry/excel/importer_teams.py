@@ -12,8 +12,8 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from registry.excel.importer_base import (
-    changed_labels, check_lengths, chunks, Context, fail, FIRMS, in_error, max_lengths, name_key,
-    name_variants, same, seen_at, shown
+    FIRMS, Context, changed_labels, check_lengths, chunks, fail, in_error, max_lengths,
+    name_key, name_variants, same, seen_at, shown,
 )
 from registry.excel.importer_write import Writer
 from registry.excel.importer_lists import firm_field

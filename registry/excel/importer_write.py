@@ -13,9 +13,7 @@ from typing import Iterable
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.sql import sqltypes
 
-from registry.excel.importer_base import (
-    AUDIT, FIRMS, NewFirm, chunks, plain,
-)
+from registry.excel.importer_base import AUDIT, FIRMS, NewFirm, chunks, plain
 from registry.excel.types import PlannedRow
 from registry.extensions import db
 from registry.timeutil import utcnow
