@@ -128,4 +128,5 @@ def _error_line(e: dict) -> str:
 
 
 def _change_line(c: dict) -> str:
-    return f"[{c['sheet']}] 第{c['row']}行 {c['uscc']} {c['field']}：{c['old'] or '（空）'} → {c['new'] or '（空）'}"
+    code = f" {c['uscc']}" if c["uscc"] else ""
+    return f"[{c['sheet']}] 第{c['row']}行{code} {c['field']}：{c['old'] or '（空）'} → {c['new'] or '（空）'}"

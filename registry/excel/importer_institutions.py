@@ -17,7 +17,7 @@ from registry.excel.importer_base import (
 )
 from registry.excel.importer_write import Writer
 from registry.excel.importer_lists import firm_field
-from registry.excel.specs import INSTITUTIONS, LEVEL_CHANGES
+from registry.excel.specs import INSTITUTIONS
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, Change, PlannedRow
 from registry.extensions import db
 from registry.institutions.models import RdInstitution, RdLevelChange
@@ -28,7 +28,6 @@ CHG = RdLevelChange.__table__
 LIMITS = max_lengths(INST)
 TEXT_FIELDS = {"inst_name": "name", "type": "type", "document_no": "document_no"}
 INST_LABELS = {f.name: f.label for f in INSTITUTIONS.fields}
-CHG_LABELS = {f.name: f.label for f in LEVEL_CHANGES.fields}
 TYPES = {name_key(t): t for t in RD_TYPES}
 UNKNOWN_START = "首次认定年份不详，按首次晋级年份记录"
 
@@ -249,8 +248,6 @@ def _history(target, rows: list, history: dict) -> None:
                            values.get("document_no"),
                            f"由{LEVELS[from_level]}晋级为{LEVELS[to_level]}" if from_level else None))
         prow.status, prow.extra["steps"] = NEW, steps
-        prow.changes.append(Change(sheet.name, prow.parsed.row, "", "to_level", CHG_LABELS["to_level"],
-                                   shown(LEVELS.get(from_level)), LEVELS[to_level]))
         timeline.append((year, to_level, (prow, sheet)))
         previous = to_level
     if not timeline:
