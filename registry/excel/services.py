@@ -150,7 +150,11 @@ def _staged_plan(batch: ImportBatch) -> ImportPlan | None:
 def confirm_batch(actor, batch: ImportBatch, *, valid_only: bool = False) -> dict:
     """Import the batch all-or-nothing; RegistryError (nothing written) when rows are wrong
     and ``valid_only`` is false. Returns the counts (new/updated/unchanged/error) and more."""
-    if batch.status != "preview":
+    # lock the batch row: two workers confirming the same preview must not both import it
+    still = db.session.scalar(select(ImportBatch.status).where(ImportBatch.id == batch.id)
+                              .with_for_update())
+    if still != "preview" or batch.status != "preview":
+        db.session.refresh(batch)
         raise RegistryError(f"该导入批次{batch.status_label}，不能再次导入。")
     plan = _staged_plan(batch) or load_plan(batch)
     db.session.info.pop(_STAGED, None)

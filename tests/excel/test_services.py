@@ -197,3 +197,19 @@ def test_recent_batches(ctx, make):
     assert services.recent_batches(staff)[:2] == [second, first]
     assert services.recent_batches(staff, limit=1) == [second]
     assert services.recent_batches(make.user("viewer")) == []
+
+
+def test_a_batch_confirmed_elsewhere_meanwhile_is_not_imported_twice(ctx, app):
+    from registry.extensions import db
+
+    batch, _plan = services.stage_upload(None, sample(ROSTER), ROSTER)
+    ctx.commit()
+    batch = ctx.get(ImportBatch, batch.id)
+    assert batch.status == "preview"
+    with db.engine.begin() as other:  # another worker closes the batch first
+        other.execute(ImportBatch.__table__.update().where(ImportBatch.__table__.c.id == batch.id)
+                      .values(status="discarded", content=None))
+    with pytest.raises(RegistryError, match="不能再次导入"):
+        services.confirm_batch(None, batch)
+    ctx.rollback()
+    assert count(ctx, Firm) == 0
