@@ -157,18 +157,19 @@ class Reference:
 
     def town(self, name: str) -> int | None:
         """Town id for a name as the reader gave it (cached: rosters repeat 20 names)."""
-        try:
-            return self._towns[name]
-        except KeyError:
-            found = self._towns[name] = self.town_id.get(name_key(name))
-            return found
+        return _cached_lookup(self._towns, self.town_id, name)
 
     def industry(self, name: str) -> int | None:
-        try:
-            return self._industries[name]
-        except KeyError:
-            found = self._industries[name] = self.industry_id.get(name_key(name))
-            return found
+        return _cached_lookup(self._industries, self.industry_id, name)
+
+
+def _cached_lookup(cache: dict, index: dict, name: str) -> int | None:
+    """``index[name_key(name)]``, remembering the answer per spelling (None included)."""
+    try:
+        return cache[name]
+    except KeyError:
+        found = cache[name] = index.get(name_key(name))
+        return found
 
 
 # --- the planner's row bookkeeping --------------------------------------------------

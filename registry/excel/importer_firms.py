@@ -31,22 +31,21 @@ LABELS = {f.name: f.label for f in FIRM_SPEC.fields}
 def town_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
     """The row's town (or its group row's) as an id; an unknown name is a row error."""
     name = prow.parsed.values.get("town") or prow.parsed.context.get("town")
-    if not name:
-        return None
-    town_id = ctx.ref.town(name)
-    if town_id is None:
-        fail(prow, sheet, "town", f"未知的镇（街道）：{name}", value=name)
-    return town_id
+    return _reference_id(prow, sheet, "town", name, ctx.ref.town, "未知的镇（街道）")
 
 
 def industry_of(ctx: Context, prow: PlannedRow, sheet) -> int | None:
     name = prow.parsed.values.get("industry")
+    return _reference_id(prow, sheet, "industry", name, ctx.ref.industry, "未知的所属产业")
+
+
+def _reference_id(prow: PlannedRow, sheet, field: str, name, lookup, unknown: str) -> int | None:
     if not name:
         return None
-    industry_id = ctx.ref.industry(name)
-    if industry_id is None:
-        fail(prow, sheet, "industry", f"未知的所属产业：{name}", value=name)
-    return industry_id
+    found = lookup(name)
+    if found is None:
+        fail(prow, sheet, field, f"{unknown}：{name}", value=name)
+    return found
 
 
 def plan_roster(ctx: Context, sheets) -> None:
