@@ -45,16 +45,18 @@ def register_extensions(app: Flask) -> None:
         install_engine_events(db.engine)
 
 
-def register_blueprints(app: Flask) -> None:
-    from registry.auth.views import bp as auth_bp
-    from registry.excel.views import bp as excel_bp
-    from registry.firms.views import bp as firms_bp
-    from registry.main import bp as main_bp
+#: Areas with a blueprint, in the order their routes are matched (one name per area:
+#: package = blueprint = template folder = URL prefix).
+AREAS = ("main", "auth", "firms", "recognitions", "institutions", "teams", "lists", "stats",
+         "excel", "audit")
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(firms_bp)
-    app.register_blueprint(excel_bp)
+
+def register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    for area in AREAS:
+        module = import_module("registry.main" if area == "main" else f"registry.{area}.views")
+        app.register_blueprint(module.bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -85,3 +87,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(excel_cli)
     app.cli.add_command(import_command)
+    from registry.stats.cli import commands as stats_commands
+
+    for command in stats_commands:
+        app.cli.add_command(command)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
+from registry.auth.access import admin_required, signed_in
 from registry.auth.forms import ChangePasswordForm, LoginForm
 from registry.auth.services import authenticate
 from registry.extensions import db, login_manager
@@ -58,7 +59,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@signed_in
 def logout():
     logout_user()
     flash("您已退出登录。", "info")
@@ -66,7 +67,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -79,3 +80,9 @@ def change_password():
             flash("密码已修改。", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    return render_template("_placeholder.html", heading="用户管理")

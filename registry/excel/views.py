@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from registry import reference
-from registry.auth.access import roles_required
+from registry.auth.access import staff_required
 from registry.errors import RegistryError
 from registry.excel import exporter, preview, services
 from registry.excel.forms import IGNORE, ActionForm, ConfirmForm, UploadForm, mapping_from
@@ -18,7 +18,6 @@ from registry.extensions import db
 from registry.vocab import IMPORT_KINDS
 
 bp = Blueprint("excel", __name__, url_prefix="/excel")
-staff_required = roles_required("admin", "staff")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from registry import reference
 from registry.extensions import db
 from registry.firms.forms import FirmFilterForm
 from registry.firms.profile import firm_profile
 from registry.firms.services import FirmFilter, firm_query, get_firm_for
-from registry.auth.access import bureau_required
+from registry.auth.access import bureau_required, signed_in
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
@@ -32,7 +32,7 @@ def index():
 
 
 @bp.route("/<firm_id>")
-@login_required
+@signed_in
 def detail(firm_id):
     firm = get_firm_for(current_user, firm_id)
     return render_template("firms/detail.html", firm=firm, today=date.today(), **firm_profile(firm))

@@ -1,0 +1,1 @@
+"""Statistics: the figures the bureau reports every year, computed from the records."""

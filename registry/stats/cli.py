@@ -1,0 +1,2 @@
+"""`flask stats` (placeholder until built)."""
+commands = ()
