@@ -105,3 +105,24 @@ class Recognition(db.Model):
         start = self.valid_from or date(self.year, 1, 1)
         end = self.valid_until or date(self.year + self.programme.validity_years - 1, 12, 31)
         return start <= day <= end
+
+
+class HighTechReport(db.Model):
+    """A 高企's 年报 for one fiscal year (due 31 May of the next year); two missed years
+    in a certificate's validity cancel the status, so staff track who has not filed."""
+
+    __tablename__ = "high_tech_reports"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "year"),
+        CheckConstraint("year BETWEEN 1950 AND 2200", name="year_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)  # the fiscal year reported on
+    recognition_id: Mapped[int | None] = mapped_column(ForeignKey("recognitions.id"))
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    firm: Mapped[Firm] = relationship()
