@@ -1,11 +1,27 @@
-"""Write audit entries; every service that changes a record calls ``record``."""
+"""The audit log: write an entry for every change (``record``), read entries back for a
+record's history (``entries_for``) and for the global log (``search``), and turn an entry's
+before/after into readable rows (``diff``).
+
+Every service that changes a record calls ``record``; the bulk importer writes the same rows
+directly. Reading never needs a request: the views and the Excel export call the same
+functions the tests do.
+"""
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass, field as dc_field
+import json
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from registry.audit import labels
 from registry.audit.models import AuditLog
 from registry.extensions import db
+from registry.timeutil import CHINA_TZ, to_local
+
+EMPTY = "（空）"
 
 
 def _plain(value):
@@ -24,6 +40,9 @@ def snapshot(obj, fields) -> dict:
 def record(actor, action: str, entity_type: str, entity_id: int | None, *, firm_id=None,
            summary: str | None = None, before: dict | None = None,
            after: dict | None = None) -> AuditLog:
+    """Add one audit entry (the caller commits with the change it describes)."""
+    if summary and len(summary) > 255:
+        summary = summary[:254] + "…"
     entry = AuditLog(
         user_id=getattr(actor, "id", None), action=action, entity_type=entity_type,
         entity_id=entity_id, firm_id=firm_id, summary=summary,
@@ -31,4 +50,195 @@ def record(actor, action: str, entity_type: str, entity_id: int | None, *, firm_
         after={k: _plain(v) for k, v in (after or {}).items()} or None,
     )
     db.session.add(entry)
+    return entry
+
+
+# --- reading one record's history -----------------------------------------------------
+
+def entries_for(*, firm_id=None, entity_type=None, entity_id=None, limit: int | None = 50):
+    """A record's history, newest first, with each entry's user loaded in the same query.
+
+    ``firm_id`` gives everything recorded against a firm (its profile, recognitions,
+    institutions, teams …); ``entity_type`` (one code or several) with ``entity_id`` gives
+    one record's own entries. Given together they narrow each other. ``limit=None`` means
+    all. The caller has already checked that the user may see the record.
+    """
+    stmt = select(AuditLog).options(joinedload(AuditLog.user))
+    if firm_id is not None:
+        stmt = stmt.where(AuditLog.firm_id == firm_id)
+    if entity_type is not None:
+        if isinstance(entity_type, str):
+            stmt = stmt.where(AuditLog.entity_type == entity_type)
+        else:
+            stmt = stmt.where(AuditLog.entity_type.in_(list(entity_type)))
+    if entity_id is not None:
+        stmt = stmt.where(AuditLog.entity_id == entity_id)
+    stmt = stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+# --- readable differences -------------------------------------------------------------
+
+@dataclass
+class Change:
+    """One field of an entry: its Chinese label and its values before and after, as text."""
+    field: str
+    label: str
+    before: str
+    after: str
+    changed: bool
+
+
+class Names:
+    """Id → name for the reference tables an entry may point to (towns, industries,
+    programmes), loaded once per Names object on first use."""
+
+    def __init__(self):
+        self._maps: dict[str, dict] = {}
+
+    def get(self, field: str, value):
+        table = {"town_id": "towns", "industry_id": "industries", "programme_id": "programmes"}.get(field)
+        if table is None:
+            return None
+        if table not in self._maps:
+            self._maps[table] = self._load(table)
+        try:
+            return self._maps[table].get(int(value))
+        except (TypeError, ValueError):
+            return None
+
+    @staticmethod
+    def _load(table: str) -> dict:
+        from registry.firms.models import Industry, Town
+        from registry.recognitions.models import Programme
+
+        model = {"towns": Town, "industries": Industry, "programmes": Programme}[table]
+        return dict(db.session.execute(select(model.id, model.name)).all())
+
+
+def format_value(entity_type: str | None, field: str, value, names: Names | None = None) -> str:
+    """A stored audit value as a clerk would write it."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, tuple)):
+        return "、".join(format_value(entity_type, field, v, names) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{labels.field_label(k)}：{format_value(entity_type, k, v, names)}"
+                        for k, v in value.items())
+    codes = labels.code_labels(entity_type, field)
+    if codes and value in codes:
+        return codes[value]
+    if names is not None and field.endswith("_id"):
+        name = names.get(field, value)
+        if name:
+            return name
+    if isinstance(value, str):
+        match = labels._ISO_DATETIME.match(value)
+        if match and len(value) > 10:
+            try:
+                return to_local(datetime.fromisoformat(value[:19])).strftime("%Y-%m-%d %H:%M")
+            except ValueError:
+                return value
+    return str(value)
+
+
+def diff(entry: AuditLog, names: Names | None = None, *, only_changed: bool = True) -> list[Change]:
+    """The entry's fields in a stable order: those in ``after`` first, then any only in
+    ``before``. An update lists only fields whose value changed (unless ``only_changed``
+    is False); a creation lists what was set, a deletion what was there."""
+    before = entry.before or {}
+    after = entry.after or {}
+    keys = list(after) + [k for k in before if k not in after]
+    rows = []
+    for key in keys:
+        b, a = before.get(key), after.get(key)
+        changed = _norm(b) != _norm(a)
+        if only_changed and before and after and not changed:
+            continue
+        rows.append(Change(key, labels.field_label(key),
+                           format_value(entry.entity_type, key, b, names) if key in before else "",
+                           format_value(entry.entity_type, key, a, names) if key in after else "",
+                           changed))
+    return rows
+
+
+def _norm(value):
+    return None if value in ("", []) else value
+
+
+# --- the global log ---------------------------------------------------------------------
+
+@dataclass
+class AuditFilter:
+    """What the global log is narrowed to; every part is optional."""
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    user_id: int | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    firm: str = ""  # a firm's name fragment (current or former) or USCC
+    text: str = ""  # anywhere in the summary or the before/after values
+    extra: dict = dc_field(default_factory=dict)
+
+
+def _utc_midnight(day: date) -> datetime:
+    """Beijing midnight of ``day`` as the naive UTC the log stores."""
+    local = datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def search(f: AuditFilter):
+    """A SELECT of the entries matching ``f``, newest first, users loaded with them."""
+    from registry.firms.models import Firm, FirmName
+    from registry.firms.uscc import normalise_uscc
+
+    stmt = select(AuditLog).options(joinedload(AuditLog.user))
+    if f.date_from:
+        stmt = stmt.where(AuditLog.at >= _utc_midnight(f.date_from))
+    if f.date_to:
+        stmt = stmt.where(AuditLog.at < _utc_midnight(f.date_to + timedelta(days=1)))
+    if f.user_id:
+        stmt = stmt.where(AuditLog.user_id == f.user_id)
+    if f.action:
+        stmt = stmt.where(AuditLog.action == f.action)
+    if f.entity_type:
+        stmt = stmt.where(AuditLog.entity_type == f.entity_type)
+    firm_q = (f.firm or "").strip()
+    if firm_q:
+        code = normalise_uscc(firm_q)
+        former = select(FirmName.firm_id).where(FirmName.name.contains(firm_q, autoescape=True))
+        firms = select(Firm.id).where(or_(Firm.name.contains(firm_q, autoescape=True),
+                                          Firm.uscc.contains(code, autoescape=True),
+                                          Firm.id.in_(former)))
+        stmt = stmt.where(AuditLog.firm_id.in_(firms))
+    text = (f.text or "").strip()
+    if text:
+        # JSON columns hold non-ASCII text as \uXXXX escapes (json.dumps): look for both.
+        needles = {text.lower(), json.dumps(text.lower())[1:-1]}
+        conditions = [func.lower(AuditLog.summary).contains(text.lower(), autoescape=True)]
+        for column in (AuditLog.before, AuditLog.after):
+            conditions += [func.lower(cast(column, String)).contains(n, autoescape=True)
+                           for n in needles]
+        stmt = stmt.where(or_(*conditions))
+    return stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+
+
+def get_entry(entry_id) -> AuditLog:
+    """One entry for the detail page, or NotFound."""
+    from registry.errors import NotFound
+
+    try:
+        eid = int(entry_id)
+    except (TypeError, ValueError):
+        raise NotFound("日志记录不存在。")
+    if not 0 < eid <= 2**31 - 1:
+        raise NotFound("日志记录不存在。")
+    entry = db.session.scalar(select(AuditLog).options(joinedload(AuditLog.user))
+                              .where(AuditLog.id == eid))
+    if entry is None:
+        raise NotFound("日志记录不存在。")
     return entry

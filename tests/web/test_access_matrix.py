@@ -31,11 +31,21 @@ def _batch(make, firm):
     return batch.id
 
 
+def _audit_entry(make, firm):
+    from registry.audit.services import record
+
+    entry = record(None, "update", "firm", firm.id, firm_id=firm.id, summary=f"修改企业 {firm.name}",
+                   before={"phone": "1"}, after={"phone": "2"})
+    make.session.flush()
+    return entry.id
+
+
 #: URL argument name -> builder(make, firm) returning the value to put in the URL.
 SAMPLES = {
     "firm_id": lambda make, firm: firm.id,
     "batch_id": _batch,
     "kind": lambda make, firm: "firms",
+    "entry_id": _audit_entry,
 }
 
 
