@@ -100,6 +100,7 @@ FIELDS = {
     # users
     "username": "用户名", "display_name": "姓名", "towns": "负责镇（街道）", "firm_id": "企业",
     "is_active": "启用", "is_active_flag": "启用", "must_change_password": "须修改密码",
+    "firm": "所属企业", "password_changed": "密码已修改", "last_login_at": "最近登录",
     # import batches
     "filename": "文件名", "total_rows": "总行数", "created_count": "新增数",
     "updated_count": "更新数", "unchanged_count": "未变数", "error_count": "错误数",

@@ -1,7 +1,19 @@
-"""Login form."""
+"""Login, password change, and the account administration forms.
+
+The role rules (towns only and always for town officers, a firm only and always for firm
+users, admins never locked out) live in ``auth.services``; these forms check shapes and
+lengths and show the services' messages beside the field they name.
+"""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField, Form, PasswordField, SelectField, SelectMultipleField, StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from registry.vocab import ROLES
+
+ROLE_CHOICES = [SelectChoice(code, label) for code, label in ROLES.items()]
 
 
 class LoginForm(FlaskForm):
@@ -17,7 +29,71 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("确认新密码", validators=[DataRequired("请再次输入新密码")])
 
     def validate_confirm(self, field):
-        from wtforms.validators import ValidationError
-
         if field.data != self.new.data:
             raise ValidationError("两次输入的新密码不一致")
+
+
+class TownsField(SelectMultipleField):
+    """Town checkboxes whose errors are in Chinese."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = []
+            raise ValueError("所选镇（街道）无效")
+
+    def pre_validate(self, form):
+        known = {value for value, _ in self.choices or ()}
+        if any(value not in known for value in self.data or ()):
+            raise ValidationError("所选镇（街道）无效")
+
+
+class _AccountFields(FlaskForm):
+    display_name = StringField("姓名", validators=[Optional(), Length(max=64, message="姓名不能超过64个字符")])
+    # An unknown role is refused by the service, in Chinese.
+    role = SelectField("角色", choices=ROLE_CHOICES, validate_choice=False,
+                       validators=[DataRequired("请选择角色")])
+    towns = TownsField("负责镇（街道）", coerce=int)
+    firm_uscc = StringField("所属企业统一社会信用代码",
+                            validators=[Optional(), Length(max=40, message="统一社会信用代码过长")])
+    phone = StringField("联系电话", validators=[Optional(), Length(max=40, message="联系电话不能超过40个字符")])
+
+    def fill_towns(self, towns) -> None:
+        self.towns.choices = [(t.id, t.name) for t in towns]
+
+
+class UserCreateForm(_AccountFields):
+    username = StringField("用户名", validators=[
+        Optional(), Length(max=64, message="用户名不能超过64个字符"),
+        Regexp(r"^[A-Za-z0-9_.@-]+$", message="用户名只能包含字母、数字和 _ . @ -")])
+    password = PasswordField("初始密码", validators=[
+        Optional(), Length(min=8, max=128, message="密码长度应为8–128个字符")])
+
+    def validate_username(self, field):
+        if not (field.data or "").strip() and self.role.data != "firm":
+            raise ValidationError("请输入用户名")
+
+
+class UserEditForm(_AccountFields):
+    display_name = StringField("姓名", validators=[DataRequired("请输入姓名"),
+                                                 Length(max=64, message="姓名不能超过64个字符")])
+    is_active = BooleanField("账号启用")
+
+
+class UserFilterForm(Form):
+    """The account list's filters (GET, no CSRF: it changes nothing)."""
+    q = StringField("用户名 / 姓名 / 企业", validators=[Optional()])
+    role = SelectField("角色", choices=[SelectChoice("", "全部角色")] + ROLE_CHOICES,
+                       validators=[Optional()], validate_choice=False)
+    town = SelectField("镇（街道）", validators=[Optional()], validate_choice=False,
+                       coerce=lambda v: int(v) if str(v or "").isdigit() else None)
+    active = SelectField("状态", validators=[Optional()], validate_choice=False, choices=[
+        SelectChoice("", "全部"), SelectChoice("1", "启用"), SelectChoice("0", "已停用")])
+
+    def fill_towns(self, towns) -> None:
+        self.town.choices = [SelectChoice("", "全部镇街")] + [SelectChoice(t.id, t.name) for t in towns]
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button with its CSRF token (deactivate, reset password)."""

@@ -1,14 +1,21 @@
-"""Login, logout and the forced password change."""
+"""Login, logout and the forced password change; account administration is in ``users``.
+
+A session ends when its account is deactivated (the loader refuses inactive users) or its
+password is replaced (the session carries a fingerprint of the password hash it was opened
+with), so an admin's deactivation or reset takes effect at once.
+"""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from registry.auth.access import admin_required, signed_in
+from registry.auth.access import signed_in
 from registry.auth.forms import ChangePasswordForm, LoginForm
-from registry.auth.services import authenticate
+from registry.auth.services import authenticate, change_own_password
+from registry.errors import RegistryError
 from registry.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -22,7 +29,12 @@ login_manager.login_message_category = "warning"
 def load_user(user_id: str):
     from registry.auth.models import User
 
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _fingerprint(user) -> str:
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def safe_next(target: str | None) -> str | None:
@@ -37,9 +49,20 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.before_app_request
 def force_password_change():
-    if (current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in ("auth.change_password", "auth.logout", "static")):
+    if not current_user.is_authenticated:
+        return None
+    known = session.get("pwfp")
+    if known is None:  # a session restored from a remember-me cookie
+        session["pwfp"] = _fingerprint(current_user)
+    elif known != _fingerprint(current_user):
+        logout_user()
+        session.pop("pwfp", None)
+        flash("您的密码已被重置，请使用新密码重新登录。", "warning")
+        return redirect(url_for("auth.login"))
+    if current_user.must_change_password and request.endpoint not in (
+            "auth.change_password", "auth.logout", "static"):
         return redirect(url_for("auth.change_password"))
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,6 +77,7 @@ def login():
             flash("用户名或密码错误。", "danger")
         else:
             login_user(user, remember=form.remember.data)
+            session["pwfp"] = _fingerprint(user)
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -62,6 +86,7 @@ def login():
 @signed_in
 def logout():
     logout_user()
+    session.pop("pwfp", None)
     flash("您已退出登录。", "info")
     return redirect(url_for("auth.login"))
 
@@ -71,18 +96,17 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("当前密码不正确")
+        try:
+            change_own_password(current_user, form.current.data, form.new.data)
+        except RegistryError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "new", form.new).errors.append(exc.message)
         else:
-            current_user.set_password(form.new.data)
-            current_user.must_change_password = False
             db.session.commit()
+            session["pwfp"] = _fingerprint(current_user)
             flash("密码已修改。", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
 
 
-@bp.route("/users")
-@admin_required
-def users():
-    return render_template("_placeholder.html", heading="用户管理")
+from registry.auth import users  # noqa: E402,F401  (account administration, on this blueprint)
