@@ -1,0 +1,47 @@
+"""View helpers shared by the institution and team pages (no rules in here).
+
+A service error lands on the form field it names, or as a message at the top; a stale
+edit keeps the clerk's input, shows what changed in between and moves the hidden version
+on, so a second save is a conscious choice rather than a silent overwrite.
+"""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import flash, send_file
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.errors import RegistryError
+from registry.extensions import db
+from registry.institutions.shared import StaleEdit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RACE = ("保存未成功：就在您保存的同时，该记录已被他人修改。您的内容没有保存，"
+        "也没有覆盖他人的修改；请重新打开页面核对后再保存。")
+
+
+def refused(form, exc: Exception) -> list:
+    """Roll back and put the refusal where the clerk will see it; returns the stale changes."""
+    db.session.rollback()
+    if isinstance(exc, StaleDataError):
+        flash(RACE, "warning")
+        return []
+    if isinstance(exc, StaleEdit):
+        if hasattr(form, "version"):
+            form.version.data = exc.current_version
+        flash(exc.message, "warning")
+        return exc.changes
+    assert isinstance(exc, RegistryError)
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        flash(exc.message, "danger")
+    return []
+
+
+def xlsx(data: bytes, name: str):
+    """A workbook attachment; werkzeug writes the Chinese name as RFC 5987 filename*."""
+    resp = send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
