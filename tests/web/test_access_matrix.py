@@ -45,6 +45,8 @@ SAMPLES = {
     "firm_id": lambda make, firm: firm.id,
     "batch_id": _batch,
     "kind": lambda make, firm: "firms",
+    "recognition_id": lambda make, firm: make.recognition(firm).id,
+    "programme_id": lambda make, firm: make.programme("high_tech").id,
     "entry_id": _audit_entry,
 }
 

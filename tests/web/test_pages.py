@@ -204,4 +204,4 @@ def test_expired_and_revoked_certificates_say_so(client, login, make):
     make.session.commit()
     page = text(client.get(f"/firms/{firm.id}"))
     assert "已到期" in page
-    assert "已撤销（弄虚作假）" in page
+    assert re.search(r"已撤销</span>\s*<span[^>]*>（弄虚作假）", page)
