@@ -1,0 +1,112 @@
+"""Statistics speed: the full figures for one year over 100,000 firms, beside count(*).
+
+Builds a throw-away database (SQLite by default; ``--postgresql`` also a fresh PostgreSQL
+database, ``--database-url`` any other) with ``registry.demo.bulk``: N firms with Y years
+of recognitions, annual data, R&D institutions and teams. Then times
+``registry.stats.services.compute(year, zone)`` — every figure of the JSON, breakdowns
+included — as the median of several runs, beside a plain ``SELECT count(*) FROM firms``
+timed in the same run, so the figure can be read as a ratio on a noisy shared machine.
+
+Target (issue #4): ≤ 300 ms per full computation on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench.stats [--firms 100000] [--years 10] [--runs 7] [--postgresql]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_MS = 300
+ZONES = ("all", "exclude-new-area", "new-area")
+
+
+def _median_ms(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def run(url: str, firms: int, years: int, runs: int, year: int) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from config import TestConfig
+    from registry import create_app
+    from registry.demo.bulk import load_bulk
+    from registry.extensions import db
+    from registry.stats.services import compute
+
+    class BenchConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    app = create_app(BenchConfig)
+    with app.app_context():
+        upgrade()
+        start = time.perf_counter()
+        counts = load_bulk(firms, years, last_year=year)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        elif db.engine.dialect.name == "sqlite":
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        built = time.perf_counter() - start
+        print(f"\n{db.engine.dialect.name}: built in {built:.1f} s — "
+              + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+        def count_firms():
+            db.session.execute(text("SELECT count(*) FROM firms")).scalar()
+
+        compute(year, "all")  # warm the caches once, as a running server would be
+        baseline = _median_ms(count_firms, runs)
+        print(f"  baseline SELECT count(*) FROM firms: {baseline:8.1f} ms (median of {runs})")
+        for zone in ZONES:
+            ms = _median_ms(lambda zone=zone: compute(year, zone), runs)
+            verdict = "OK" if ms <= TARGET_MS else "OVER"
+            print(f"  compute({year}, {zone!r:20}) {ms:8.1f} ms  target ≤ {TARGET_MS} ms  "
+                  f"[{verdict}]  = {ms / baseline:5.1f} × count(*)")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firms", type=int, default=100_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--year", type=int, default=2016, help="the year computed (last year built)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--postgresql", action="store_true", help="also on a fresh PostgreSQL database")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--database-url", default=None, help="an empty database to use instead")
+    args = parser.parse_args()
+
+    if args.database_url:
+        run(args.database_url, args.firms, args.years, args.runs, args.year)
+        return
+    if not args.no_sqlite:
+        work = Path(tempfile.mkdtemp(prefix="bench-stats-"))
+        path = work / "bench.sqlite3"
+        try:
+            run(f"sqlite:///{path}", args.firms, args.years, args.runs, args.year)
+        finally:
+            path.unlink(missing_ok=True)
+            work.rmdir()
+    if args.postgresql:
+        from tests.dbutil import create_database, drop_database
+
+        url = create_database("postgresql", tag="bench_")
+        try:
+            run(url, args.firms, args.years, args.runs, args.year)
+        finally:
+            drop_database(url)
+
+
+if __name__ == "__main__":
+    main()
