@@ -10,13 +10,13 @@ from datetime import date
 
 from sqlalchemy.orm import selectinload
 
-from registry.excel.exporter import DATE, MONEY, TEXT, Column, Sheet, write_workbook
+from registry.excel.exporter import DATE, MONEY, TEXT, Column, PrintSetup, Sheet, write_workbook
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import FirmFilter, firm_query
 
 COLUMNS = [
-    Column("序号", width=6, number_format="0"),
+    Column("序号", width=6, number_format="0", align="center"),
     Column("企业名称", width=36, wrap=True),
     Column("统一社会信用代码", width=22, number_format=TEXT),
     Column("所在镇（街道）", width=14),
@@ -24,8 +24,8 @@ COLUMNS = [
     Column("所属产业", width=16),
     Column("成立日期", width=12, number_format=DATE),
     Column("注册资本（万元）", width=16, number_format=MONEY),
-    Column("规上", width=6),
-    Column("状态", width=8),
+    Column("规上", width=6, align="center"),
+    Column("状态", width=10, align="center"),
     Column("法定代表人", width=12),
     Column("联系人", width=10),
     Column("联系电话", width=16, number_format=TEXT),
@@ -54,8 +54,10 @@ def export_firms(user, f: FirmFilter, *, bureau: str, conditions: list[str],
                  today: date | None = None) -> bytes:
     """The workbook of every firm ``user`` may see that matches ``f``, in the list's order."""
     today = today or date.today()
-    title = f"{bureau}创新型企业培育库 企业名单"
-    subtitle = "筛选条件：" + ("；".join(conditions) if conditions else "全部企业")
-    subtitle += f"　导出日期：{today:%Y-%m-%d}"
-    sheet = Sheet("企业名单", COLUMNS, _rows(user, f), title_row=f"{title}\n{subtitle}")
+    title = f"{bureau}企业名单"
+    footnote = ("筛选条件：" + ("；".join(conditions) if conditions else "全部企业")
+                + f"。导出日期：{today:%Y-%m-%d}。注册资本单位：万元。数据来源：创新型企业培育库。")
+    sheet = Sheet("企业名单", COLUMNS, _rows(user, f), title_row=title, title_size=16,
+                  borders=True, footnote=footnote, print_setup=PrintSetup(landscape=True),
+                  header_fill=False)
     return write_workbook([sheet], title=title)

@@ -91,10 +91,21 @@ class ZhForm(FlaskForm):
             return DefaultMeta.get_translations(self, form)
 
 
-def date_field(label: str, *, required: bool = False, message: str = "") -> DateField:
+class DayField(DateField):
+    """A date typed as YYYY-MM-DD (also 2016/11/30, 2016.11.30 or 20161130)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text}格式应为 YYYY-MM-DD，如 2016-11-30")
+
+
+def date_field(label: str, *, required: bool = False, message: str = "") -> DayField:
     checks = [DataRequired(message or f"请填写{label}")] if required else [Optional()]
-    return DateField(label, validators=checks, format="%Y-%m-%d",
-                     render_kw={"placeholder": "YYYY-MM-DD", "type": "date"})
+    return DayField(label, validators=checks, format=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"],
+                    render_kw={"placeholder": "YYYY-MM-DD", "autocomplete": "off"})
 
 
 class FirmForm(ZhForm):
