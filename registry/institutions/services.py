@@ -215,7 +215,7 @@ def change_level(actor, inst: RdInstitution, kind: str, *, version, to_level, ye
     inst.level, inst.recognised_year, inst.document_no = to_level, year, doc
     if inst.first_recognised_year is None:
         inst.first_recognised_year = floor
-    _audit(actor, kind, inst, f"研发机构 {inst.name} {word}：{LEVELS[old]} → {LEVELS[to_level]}"
+    _audit(actor, "promote" if kind == "promotion" else "demote", inst, f"研发机构 {inst.name} {word}：{LEVELS[old]} → {LEVELS[to_level]}"
                               f"（{year}年，{doc}）", before=before)
     return step
 
@@ -223,6 +223,7 @@ def change_level(actor, inst: RdInstitution, kind: str, *, version, to_level, ye
 # --- closing ------------------------------------------------------------------
 
 END_ACTIONS = {"revoked": "撤销认定", "closed": "注销"}
+AUDIT_ACTIONS = {"revoked": "revoke", "closed": "status"}  # codes the audit log has words for
 
 
 def end_institution(actor, inst: RdInstitution, status: str, *, version, year, reason,
@@ -243,6 +244,6 @@ def end_institution(actor, inst: RdInstitution, status: str, *, version, year, r
     line = f"{year}年{END_ACTIONS[status]}：{reason}"
     inst.status, inst.closed_year = status, year
     inst.note = f"{inst.note}\n{line}" if inst.note else line
-    _audit(actor, status, inst, f"研发机构 {inst.name} {END_ACTIONS[status]}（{year}年）：{reason}"[:255],
+    _audit(actor, AUDIT_ACTIONS[status], inst, f"研发机构 {inst.name} {END_ACTIONS[status]}（{year}年）：{reason}"[:255],
            before=before)
     return inst

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry import reference
+from registry.audit.services import entries_for
 from registry.auth.access import bureau_required, editor_required
 from registry.errors import RegistryError
 from registry.extensions import db
@@ -84,7 +85,8 @@ def create():
 @bureau_required
 def detail(institution_id):
     inst = services.get_institution_for(current_user, institution_id)
-    return render_template("institutions/detail.html", inst=inst, kinds=LEVEL_CHANGE_KINDS,
+    history = entries_for(entity_type=services.ENTITY, entity_id=inst.id, limit=100)
+    return render_template("institutions/detail.html", inst=inst, kinds=LEVEL_CHANGE_KINDS, history=history,
                            can_edit=current_user.role in ("admin", "staff", "town"),
                            higher=services.allowed_levels(inst, "promotion"),
                            lower=services.allowed_levels(inst, "demotion"))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from registry.excel.exporter import TEXT, Column, Sheet, write_workbook
 from registry.extensions import db
 from registry.teams.models import Team
-from registry.teams.services import TeamFilter, team_query
+from registry.teams.services import TeamFilter, member_counts, team_query
 
 TEAM_COLUMNS = [
     Column("序号", width=6), Column("团队名称"), Column("企业名称"),
@@ -33,8 +33,11 @@ EVALUATION_COLUMNS = [
 
 def teams_workbook(user, f: TeamFilter, *, bureau: str, today: date | None = None) -> bytes:
     stmt = team_query(user, f).options(selectinload(Team.members), selectinload(Team.evaluations))
+    found = list(db.session.scalars(stmt))
+    counts = member_counts(t.id for t in found)
     teams, members, evaluations = [], [], []
-    for n, (team, count, high) in enumerate(db.session.execute(stmt), 1):
+    for n, team in enumerate(found, 1):
+        count, high = counts.get(team.id, (0, 0))
         firm = team.firm
         teams.append([n, team.name, firm.name, firm.uscc, firm.town.name if firm.town else None,
                       team.leader_name, team.field, team.recognised_year,

@@ -140,12 +140,21 @@ def _filtered(stmt, user, f: TeamFilter):
 
 
 def team_query(user, f: TeamFilter):
-    """Rows of (Team, members, high) matching ``f`` in the user's scope, newest first."""
-    counts = _member_counts()
-    stmt = (select(Team, func.coalesce(counts.c.members, 0), func.coalesce(counts.c.high, 0))
-            .join(Firm, Team.firm_id == Firm.id).outerjoin(counts, counts.c.team_id == Team.id))
+    """A SELECT of the teams matching ``f`` in the user's scope, newest first."""
+    stmt = select(Team).join(Firm, Team.firm_id == Firm.id)
     return _filtered(stmt, user, f).options(selectinload(Team.firm).selectinload(Firm.town)).order_by(
         Team.recognised_year.desc(), Team.name, Team.id)
+
+
+def member_counts(team_ids) -> dict[int, tuple[int, int]]:
+    """Team id → (current members, of whom 副高以上), for a page of teams."""
+    counts = _member_counts()
+    ids = list(team_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(counts.c.team_id, counts.c.members, counts.c.high)
+                              .where(counts.c.team_id.in_(ids)))
+    return {tid: (int(n or 0), int(h or 0)) for tid, n, h in rows}
 
 
 def team_totals(user, f: TeamFilter) -> dict:
@@ -254,7 +263,7 @@ def promote_to_ningbo(actor, team: Team, *, version, year, today: date | None = 
         raise ValidationError(f"入选年份不能早于认定年份（{team.recognised_year}年）", field="year")
     before = snapshot(team, FIELDS)
     team.level, team.ningbo_year = "ningbo", year
-    audit(actor, "ningbo", team, f"科技创新团队 {team.name} 入选宁波市级（{year}年）", before=before)
+    audit(actor, "promote", team, f"科技创新团队 {team.name} 入选宁波市级（{year}年）", before=before)
     return team
 
 
@@ -286,3 +295,14 @@ ROLE_ORDER = {"leader": 0, "core": 1, "member": 2}
 def ordered_members(team: Team) -> list[TeamMember]:
     """带头人 first, then core members, then members; those who left at the end."""
     return sorted(team.members, key=lambda m: (m.left_year is not None, ROLE_ORDER.get(m.role, 3), m.id or 0))
+
+
+def team_history(team: Team, limit: int = 100) -> list:
+    """The team's audit entries with those of its members and evaluations, newest first."""
+    from registry.audit.services import entries_for
+
+    entries = entries_for(firm_id=team.firm_id, entity_type=(ENTITY, "team_member", "team_evaluation"),
+                          limit=limit * 3)
+    own = [e for e in entries if (e.entity_type == ENTITY and e.entity_id == team.id)
+           or (e.entity_type != ENTITY and ((e.after or {}).get("team_id") == team.id))]
+    return own[:limit]

@@ -45,7 +45,8 @@ def index():
     page = db.paginate(services.team_query(current_user, f), per_page=current_app.config["PER_PAGE"],
                        max_per_page=100, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("teams/index.html", form=form, page=page, args=args,
+    counts = services.member_counts(t.id for t in page.items)
+    return render_template("teams/index.html", form=form, page=page, args=args, counts=counts,
                            totals=services.team_totals(current_user, f))
 
 
@@ -87,7 +88,7 @@ def create():
 def detail(team_id):
     team = services.get_team_for(current_user, team_id)
     return render_template("teams/detail.html", team=team, stats=services.team_stats(team),
-                           members=services.ordered_members(team),
+                           members=services.ordered_members(team), history=services.team_history(team),
                            can_edit=current_user.role in EDITORS, action=ActionForm(version=team.version),
                            exited_by=exited_by)
 
