@@ -70,9 +70,14 @@ class UserCreateForm(_AccountFields):
     password = PasswordField("初始密码", validators=[
         Optional(), Length(min=8, max=128, message="密码长度应为8–128个字符")])
 
-    def validate_username(self, field):
-        if not (field.data or "").strip() and self.role.data != "firm":
-            raise ValidationError("请输入用户名")
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        # Firm users default to their USCC; everyone else needs a name (Optional() above
+        # stops the chain on an empty value, so this is checked here).
+        if not (self.username.data or "").strip() and self.role.data != "firm":
+            self.username.errors = list(self.username.errors) + ["请输入用户名"]
+            ok = False
+        return ok
 
 
 class UserEditForm(_AccountFields):

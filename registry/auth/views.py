@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from registry.auth.access import signed_in
+from registry.auth.access import allow_writes, signed_in
 from registry.auth.forms import ChangePasswordForm, LoginForm
 from registry.auth.services import authenticate, change_own_password
 from registry.errors import RegistryError
@@ -83,6 +83,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@allow_writes("viewer", "firm")
 @signed_in
 def logout():
     logout_user()
@@ -92,6 +93,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@allow_writes("viewer", "firm")
 @signed_in
 def change_password():
     form = ChangePasswordForm()
