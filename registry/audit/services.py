@@ -159,9 +159,10 @@ def diff(entry: AuditLog, names: Names | None = None, *, only_changed: bool = Tr
         changed = _norm(b) != _norm(a)
         if only_changed and before and after and not changed:
             continue
+        both = bool(before) and bool(after)  # an update: a missing side was empty
         rows.append(Change(key, labels.field_label(key),
-                           format_value(entry.entity_type, key, b, names) if key in before else "",
-                           format_value(entry.entity_type, key, a, names) if key in after else "",
+                           format_value(entry.entity_type, key, b, names) if both or key in before else "",
+                           format_value(entry.entity_type, key, a, names) if both or key in after else "",
                            changed))
     return rows
 

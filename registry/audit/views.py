@@ -9,7 +9,7 @@ from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, current_app, g, render_template, request, send_file, url_for
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from registry.audit import labels
@@ -79,9 +79,9 @@ def _filter_form():
 
     form = AuditFilterForm(request.args)
     users = db.session.scalars(select(User).order_by(User.role, User.username))
-    actions = sorted(db.session.scalars(select(distinct(AuditLog.action))),
+    actions = sorted(db.session.scalars(select(AuditLog.action).distinct()),
                      key=lambda c: (list(labels.ACTIONS).index(c) if c in labels.ACTIONS else 99, c))
-    entities = sorted(db.session.scalars(select(distinct(AuditLog.entity_type))),
+    entities = sorted(db.session.scalars(select(AuditLog.entity_type).distinct()),
                       key=lambda c: (list(labels.ENTITIES).index(c) if c in labels.ENTITIES else 99, c))
     form.fill_choices(users, actions, entities)
     form.validate()
