@@ -1,0 +1,461 @@
+"""The list workflow: draft → 公示 → published, and the amendments that follow publication.
+
+A list is built while it is a draft (entries from screening, by search or by import), put
+up for 公示 with its dates, receives objections and withdrawals, and is published once the
+notice period has ended and every objection has an answer. Publishing copies each firm's
+name, code and town into its entry (later edits to the firm never change the list) and
+creates the recognitions. Two clerks pressing 发布 together: the list row is claimed by one
+conditional UPDATE on its version column, so exactly one of them publishes.
+
+After publication the list changes only through ``amend`` — an addition, a removal or a
+correction, each with its reason and 文号 recorded beside the list.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import attributes, selectinload
+
+from registry.audit.services import record, snapshot
+from registry.errors import ConflictError, NotFound, ValidationError
+from registry.extensions import db
+from registry.firms.models import Firm
+from registry.firms.services import MAX_ID
+from registry.lists.models import ListAmendment, ListObjection, TierList, TierListEntry
+from registry.recognitions.models import Programme, Recognition
+from registry.timeutil import to_local, utcnow
+
+LIST_FIELDS = ("programme_id", "year", "batch", "title", "document_no", "status", "notice_from",
+               "notice_until", "note")
+ENTRY_FIELDS = ("firm_id", "seq", "firm_name", "uscc", "town_name", "note", "source")
+SOURCES = {"screening": "资格筛选", "search": "查询添加", "import": "导入", "amendment": "更正增补"}
+
+
+def today_local() -> date:
+    """Today in Beijing: a 公示 period ends at midnight there, not in UTC."""
+    return to_local(utcnow()).date()
+
+
+# --- fetching -----------------------------------------------------------------------------
+
+def _id(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("名单不存在。")
+    if not 0 < number <= MAX_ID:
+        raise NotFound("名单不存在。")
+    return number
+
+
+def get_list_for(user, list_id) -> TierList:
+    """The list, for any bureau user (lists are public documents); NotFound otherwise."""
+    if user is None or user.role == "firm":
+        raise NotFound("名单不存在。")
+    tier_list = db.session.get(TierList, _id(list_id))
+    if tier_list is None:
+        raise NotFound("名单不存在。")
+    return tier_list
+
+
+def lists_for_year(year: int | None):
+    stmt = (select(TierList).options(selectinload(TierList.programme))
+            .order_by(TierList.year.desc(), TierList.programme_id, TierList.batch))
+    if year:
+        stmt = stmt.where(TierList.year == year)
+    rows = list(db.session.scalars(stmt))
+    counts = dict(db.session.execute(
+        select(TierListEntry.tier_list_id, func.count()).where(
+            TierListEntry.tier_list_id.in_([t.id for t in rows] or [-1]))
+        .group_by(TierListEntry.tier_list_id)).all())
+    return [(t, counts.get(t.id, 0)) for t in rows]
+
+
+def _entry(tier_list: TierList, entry_id) -> TierListEntry:
+    entry = next((e for e in tier_list.entries if str(e.id) == str(entry_id)), None)
+    if entry is None:
+        raise NotFound("名单中没有这条记录。")
+    return entry
+
+
+def _touch(tier_list: TierList) -> None:
+    """Bump the list's version: an entry change is a change of the list (optimistic lock)."""
+    attributes.flag_modified(tier_list, "note")
+
+
+def _check_version(tier_list: TierList, version) -> None:
+    if version not in (None, "") and int(version) != tier_list.version:
+        raise ConflictError("名单已被他人修改，请刷新页面后重试。")
+
+
+def _editable(tier_list: TierList, action: str) -> None:
+    if tier_list.status == "published":
+        raise ConflictError(f"名单已发布，不能{action}；如需更正，请使用“更正记录”。")
+
+
+# --- the list itself ------------------------------------------------------------------------
+
+def create_list(actor, *, programme: Programme, year: int, batch: str = "", title: str = "",
+                document_no: str | None = None, note: str | None = None) -> TierList:
+    if not 1950 <= int(year) <= 2200:
+        raise ValidationError("年度无效", field="year")
+    batch = (batch or "").strip()
+    title = (title or "").strip() or f"{year}年度{programme.name}名单" + (f"（{batch}）" if batch else "")
+    taken = db.session.scalar(select(TierList.id).where(
+        TierList.programme_id == programme.id, TierList.year == year, TierList.batch == batch))
+    if taken:
+        raise ConflictError(f"{year}年度{programme.short_name}{batch or ''}名单已存在。", field="batch")
+    tier_list = TierList(programme=programme, year=year, batch=batch, title=title,
+                         document_no=(document_no or "").strip() or None, note=note or None,
+                         status="draft", created_by_id=getattr(actor, "id", None))
+    db.session.add(tier_list)
+    db.session.flush()
+    record(actor, "create", "tier_list", tier_list.id, summary=f"新建名单：{title}",
+           after=snapshot(tier_list, LIST_FIELDS))
+    return tier_list
+
+
+def update_list(actor, tier_list: TierList, *, version=None, **fields) -> TierList:
+    """Title, 文号, batch and note of a list not yet published."""
+    _check_version(tier_list, version)
+    _editable(tier_list, "修改")
+    before = snapshot(tier_list, LIST_FIELDS)
+    for key in ("title", "document_no", "note", "batch"):
+        if key in fields:
+            value = (fields[key] or "").strip()
+            if key == "title" and not value:
+                raise ValidationError("名单标题不能为空", field="title")
+            setattr(tier_list, key, value if key in ("title", "batch") else (value or None))
+    db.session.flush()
+    record(actor, "update", "tier_list", tier_list.id, summary=f"修改名单：{tier_list.title}",
+           before=before, after=snapshot(tier_list, LIST_FIELDS))
+    return tier_list
+
+
+def delete_list(actor, tier_list: TierList) -> None:
+    if tier_list.status != "draft":
+        raise ConflictError("只能删除草稿状态的名单。")
+    before, list_id = snapshot(tier_list, LIST_FIELDS), tier_list.id
+    db.session.delete(tier_list)
+    db.session.flush()
+    record(actor, "delete", "tier_list", list_id, summary=f"删除名单：{before['title']}", before=before)
+
+
+# --- entries --------------------------------------------------------------------------------
+
+def add_entry(actor, tier_list: TierList, firm: Firm, *, source: str = "search",
+              screening: dict | None = None, note: str | None = None) -> TierListEntry:
+    """Put ``firm`` on a list that is not yet published; refuse twice or a closed firm."""
+    _editable(tier_list, "添加企业")
+    if firm.status != "active":
+        raise ValidationError(f"{firm.name}已{firm.status_label}，不能列入名单。")
+    if any(e.firm_id == firm.id for e in tier_list.entries):
+        raise ConflictError(f"{firm.name}已在名单中，不能重复添加。")
+    seq = max((e.seq for e in tier_list.entries), default=0) + 1
+    entry = TierListEntry(firm=firm, seq=seq, firm_name=firm.name, uscc=firm.uscc,
+                          town_name=firm.town.name if firm.town else None,
+                          industry_name=firm.industry.name if firm.industry else None,
+                          screening=screening, note=(note or "").strip() or None, source=source)
+    tier_list.entries.append(entry)
+    _touch(tier_list)
+    db.session.flush()
+    record(actor, "add_entry", "tier_list", tier_list.id, firm_id=firm.id,
+           summary=f"{tier_list.title}：添加 {firm.name}（{SOURCES.get(source, source)}）",
+           after=snapshot(entry, ENTRY_FIELDS))
+    return entry
+
+
+def add_entries(actor, tier_list: TierList, firms: list[Firm], *, source: str = "screening",
+                screening: dict | None = None) -> tuple[int, list[str]]:
+    """Add several firms; those refused are reported by name with the reason, not fatal."""
+    added, refused = 0, []
+    for firm in firms:
+        try:
+            add_entry(actor, tier_list, firm, source=source,
+                      screening=(screening or {}).get(firm.id))
+            added += 1
+        except (ConflictError, ValidationError) as exc:
+            if tier_list.status == "published":
+                raise
+            refused.append(exc.message)
+    return added, refused
+
+
+def remove_entry(actor, tier_list: TierList, entry_id) -> None:
+    """Drop an entry from a draft (during 公示 use an objection or a withdrawal)."""
+    _editable(tier_list, "移除企业")
+    if tier_list.status == "notice":
+        raise ConflictError("名单正在公示，移出企业请登记异议或撤回申请。")
+    entry = _entry(tier_list, entry_id)
+    before = snapshot(entry, ENTRY_FIELDS)
+    tier_list.entries.remove(entry)
+    _touch(tier_list)
+    db.session.flush()
+    record(actor, "remove_entry", "tier_list", tier_list.id, firm_id=entry.firm_id,
+           summary=f"{tier_list.title}：移除 {entry.firm_name}", before=before)
+
+
+def update_entry_note(actor, tier_list: TierList, entry_id, note: str) -> None:
+    _editable(tier_list, "修改备注")
+    entry = _entry(tier_list, entry_id)
+    before = {"note": entry.note}
+    entry.note = (note or "").strip()[:255] or None
+    _touch(tier_list)
+    db.session.flush()
+    record(actor, "update_entry", "tier_list", tier_list.id, firm_id=entry.firm_id,
+           summary=f"{tier_list.title}：{entry.firm_name} 备注", before=before, after={"note": entry.note})
+
+
+# --- 公示, objections, withdrawals ----------------------------------------------------------
+
+def start_notice(actor, tier_list: TierList, *, notice_from: date | None, notice_until: date | None,
+                 version=None) -> TierList:
+    _check_version(tier_list, version)
+    if tier_list.status != "draft":
+        raise ConflictError(f"名单{tier_list.status_label}，不能再次公示。")
+    if not tier_list.entries:
+        raise ValidationError("名单中还没有企业，不能公示。")
+    if not notice_from or not notice_until:
+        raise ValidationError("请填写公示起止日期。", field="notice_from")
+    if notice_until < notice_from:
+        raise ValidationError("公示结束日期早于开始日期。", field="notice_until")
+    before = snapshot(tier_list, LIST_FIELDS)
+    tier_list.status, tier_list.notice_from, tier_list.notice_until = "notice", notice_from, notice_until
+    db.session.flush()
+    record(actor, "notice", "tier_list", tier_list.id,
+           summary=f"{tier_list.title}：公示 {notice_from:%Y-%m-%d} 至 {notice_until:%Y-%m-%d}",
+           before=before, after=snapshot(tier_list, LIST_FIELDS))
+    return tier_list
+
+
+def record_objection(actor, tier_list: TierList, *, firm_id, kind: str, received_on: date | None,
+                     content: str) -> ListObjection:
+    """An objection (during 公示) or a withdrawal (draft or 公示); a withdrawal takes the firm
+    off the list at once, an objection waits for ``resolve_objection``."""
+    if tier_list.status == "published":
+        raise ConflictError("名单已发布，异议和撤回请通过“更正记录”处理。")
+    if kind == "objection" and tier_list.status != "notice":
+        raise ConflictError("只有公示期间的名单可以登记异议。")
+    if kind not in ("objection", "withdrawal"):
+        raise ValidationError("请选择异议或撤回申请。", field="kind")
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError("请填写异议或撤回的内容。", field="content")
+    entry = next((e for e in tier_list.entries if str(e.firm_id) == str(firm_id)), None)
+    if entry is None:
+        raise ValidationError("该企业不在名单中。", field="firm_id")
+    objection = ListObjection(tier_list=tier_list, firm_id=entry.firm_id, firm_name=entry.firm_name,
+                              kind=kind, received_on=received_on or today_local(), content=content,
+                              recorded_by_id=getattr(actor, "id", None), outcome="pending")
+    db.session.add(objection)
+    if kind == "withdrawal":
+        objection.outcome, objection.resolution = "upheld", "企业申请撤回，已移出名单。"
+        objection.resolved_at = utcnow()
+        tier_list.entries.remove(entry)
+    _touch(tier_list)
+    db.session.flush()
+    record(actor, kind, "tier_list", tier_list.id, firm_id=entry.firm_id,
+           summary=f"{tier_list.title}：{objection.kind_label} {entry.firm_name}",
+           after={"content": content, "received_on": objection.received_on, "outcome": objection.outcome})
+    return objection
+
+
+def resolve_objection(actor, tier_list: TierList, objection_id, *, outcome: str,
+                      resolution: str) -> ListObjection:
+    objection = next((o for o in tier_list.objections if str(o.id) == str(objection_id)), None)
+    if objection is None:
+        raise NotFound("异议记录不存在。")
+    if objection.outcome != "pending":
+        raise ConflictError("该异议已处理。")
+    if tier_list.status == "published":
+        raise ConflictError("名单已发布。")
+    if outcome not in ("upheld", "dismissed"):
+        raise ValidationError("请选择处理结果。", field="outcome")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError("请填写处理意见。", field="resolution")
+    objection.outcome, objection.resolution, objection.resolved_at = outcome, resolution, utcnow()
+    if outcome == "upheld":
+        entry = next((e for e in tier_list.entries if e.firm_id == objection.firm_id), None)
+        if entry is not None:
+            tier_list.entries.remove(entry)
+    _touch(tier_list)
+    db.session.flush()
+    record(actor, "resolve_objection", "tier_list", tier_list.id, firm_id=objection.firm_id,
+           summary=f"{tier_list.title}：异议 {objection.firm_name} {objection.outcome_label}",
+           before={"outcome": "pending"}, after={"outcome": outcome, "resolution": resolution})
+    return objection
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+def publish(actor, tier_list: TierList, *, version=None, today: date | None = None) -> TierList:
+    """Freeze the entries, create the recognitions, mark the list published — once.
+
+    Refused for an empty list, a list never put up for 公示, a 公示 period not yet over,
+    or objections without an answer. The list row is claimed by an UPDATE conditional on
+    its version and status: a second publisher (another worker, the same moment) matches
+    no row and is told the list was published meanwhile.
+    """
+    today = today or today_local()
+    _check_version(tier_list, version)
+    if tier_list.status == "published":
+        raise ConflictError("名单已发布，不能重复发布。")
+    if tier_list.status != "notice" or not tier_list.notice_until:
+        raise ConflictError("名单尚未公示：请先设定公示期并公示，期满后再发布。")
+    if today <= tier_list.notice_until:
+        raise ConflictError(f"公示期至 {tier_list.notice_until:%Y-%m-%d} 结束，请在公示期满后发布。")
+    if not tier_list.entries:
+        raise ValidationError("名单中没有企业，不能发布。")
+    pending = [o.firm_name for o in tier_list.objections if o.outcome == "pending"]
+    if pending:
+        raise ConflictError(f"还有{len(pending)}条异议未处理（{'、'.join(pending[:5])}），请先处理。")
+    closed = [e.firm.name for e in tier_list.entries if e.firm.status != "active"]
+    if closed:
+        raise ValidationError(f"名单中有已注销或迁出的企业：{'、'.join(closed[:5])}，请先移出。")
+    now = utcnow()
+    table = TierList.__table__
+    claimed = db.session.execute(
+        update(table).where(table.c.id == tier_list.id, table.c.version == tier_list.version,
+                            table.c.status == "notice")
+        .values(status="published", published_at=now, published_by_id=getattr(actor, "id", None),
+                version=table.c.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise ConflictError("名单已被他人发布或修改，请刷新页面查看。")
+    db.session.refresh(tier_list)
+    _freeze_and_recognise(actor, tier_list, today)
+    record(actor, "publish", "tier_list", tier_list.id,
+           summary=f"发布名单：{tier_list.title}（{len(tier_list.entries)}家）",
+           before={"status": "notice"}, after={"status": "published", "entries": len(tier_list.entries)})
+    return tier_list
+
+
+def _freeze_and_recognise(actor, tier_list: TierList, today: date) -> None:
+    """Copy each firm's particulars into its entry and give it the list's recognition."""
+    firms = {f.id: f for f in db.session.scalars(
+        select(Firm).where(Firm.id.in_([e.firm_id for e in tier_list.entries]))
+        .options(selectinload(Firm.town), selectinload(Firm.industry)))}
+    existing = {r.firm_id: r for r in db.session.scalars(select(Recognition).where(
+        Recognition.programme_id == tier_list.programme_id, Recognition.year == tier_list.year,
+        Recognition.firm_id.in_(list(firms))))}
+    taken = [r for r in existing.values() if r.tier_list_id not in (None, tier_list.id)]
+    if taken:
+        raise ConflictError(f"{firms[taken[0].firm_id].name}的{tier_list.year}年度认定已属于另一份名单。")
+    for entry in tier_list.entries:
+        firm = firms[entry.firm_id]
+        entry.firm_name, entry.uscc = firm.name, firm.uscc
+        entry.town_name = firm.town.name if firm.town else None
+        entry.industry_name = firm.industry.name if firm.industry else None
+        rec = existing.get(firm.id)
+        if rec is None:
+            rec = _recognition(tier_list, firm, today)
+            db.session.add(rec)
+        else:  # recorded before (e.g. imported): the list adopts it
+            rec.tier_list_id = tier_list.id
+            rec.document_no = rec.document_no or tier_list.document_no
+        db.session.flush()
+        record(actor, "create" if rec.id not in {r.id for r in existing.values()} else "link",
+               "recognition", rec.id, firm_id=firm.id,
+               summary=f"{tier_list.title}发布：{firm.name} 认定为{tier_list.programme.short_name}",
+               after={"year": tier_list.year, "tier_list_id": tier_list.id, "document_no": rec.document_no})
+
+
+def _recognition(tier_list: TierList, firm: Firm, today: date) -> Recognition:
+    years = tier_list.programme.validity_years or 1
+    return Recognition(firm_id=firm.id, programme_id=tier_list.programme_id, year=tier_list.year,
+                       batch=tier_list.batch or None, document_no=tier_list.document_no,
+                       issued_on=today, valid_from=date(tier_list.year, 1, 1),
+                       valid_until=date(tier_list.year + years - 1, 12, 31), status="valid",
+                       tier_list_id=tier_list.id)
+
+
+# --- amendments of a published list -------------------------------------------------------
+
+def amend(actor, tier_list: TierList, *, kind: str, firm: Firm, reason: str,
+          document_no: str | None = None, changes: dict | None = None,
+          today: date | None = None) -> ListAmendment:
+    """Add a firm to, remove one from, or correct an entry of a published list, recorded."""
+    if tier_list.status != "published":
+        raise ConflictError("只有已发布的名单需要更正记录；未发布的名单请直接修改。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写更正原因。", field="reason")
+    today = today or today_local()
+    entry = next((e for e in tier_list.entries if e.firm_id == firm.id), None)
+    before = after = None
+    if kind == "add":
+        if entry is not None:
+            raise ConflictError(f"{firm.name}已在名单中，不能重复添加。")
+        if firm.status != "active":
+            raise ValidationError(f"{firm.name}已{firm.status_label}，不能列入名单。")
+        seq = max((e.seq for e in tier_list.entries), default=0) + 1
+        entry = TierListEntry(firm_id=firm.id, seq=seq, source="amendment", note=(changes or {}).get("note"))
+        tier_list.entries.append(entry)
+        db.session.flush()
+        existing = db.session.scalar(select(Recognition).where(
+            Recognition.firm_id == firm.id, Recognition.programme_id == tier_list.programme_id,
+            Recognition.year == tier_list.year))
+        if existing is not None and existing.tier_list_id not in (None, tier_list.id):
+            raise ConflictError(f"{firm.name}的{tier_list.year}年度认定已属于另一份名单。")
+        entry.firm_name, entry.uscc = firm.name, firm.uscc
+        entry.town_name = firm.town.name if firm.town else None
+        entry.industry_name = firm.industry.name if firm.industry else None
+        if existing is None:
+            db.session.add(_recognition(tier_list, firm, today))
+        else:
+            existing.tier_list_id = tier_list.id
+        after = snapshot(entry, ENTRY_FIELDS)
+    elif kind == "remove":
+        if entry is None:
+            raise ValidationError(f"{firm.name}不在名单中。")
+        before = snapshot(entry, ENTRY_FIELDS)
+        tier_list.entries.remove(entry)
+        rec = db.session.scalar(select(Recognition).where(
+            Recognition.firm_id == firm.id, Recognition.tier_list_id == tier_list.id))
+        if rec is not None and rec.status == "valid":
+            rec.status, rec.revoked_on, rec.revoke_reason = "revoked", today, reason
+    elif kind == "correct":
+        if entry is None:
+            raise ValidationError(f"{firm.name}不在名单中。")
+        allowed = {"firm_name", "uscc", "town_name", "note"}
+        wanted = {k: (v or "").strip() or None for k, v in (changes or {}).items() if k in allowed}
+        wanted = {k: v for k, v in wanted.items() if v != getattr(entry, k)}
+        if not wanted:
+            raise ValidationError("没有需要更正的内容。")
+        if "firm_name" in wanted and not wanted["firm_name"]:
+            raise ValidationError("企业名称不能为空。", field="firm_name")
+        before = {k: getattr(entry, k) for k in wanted}
+        for k, v in wanted.items():
+            setattr(entry, k, v)
+        after = wanted
+    else:
+        raise ValidationError("请选择更正方式。", field="kind")
+    amendment = ListAmendment(tier_list=tier_list, kind=kind, firm_id=firm.id, reason=reason,
+                              document_no=(document_no or "").strip() or None, before=before,
+                              after=after, made_by_id=getattr(actor, "id", None))
+    db.session.add(amendment)
+    _touch(tier_list)
+    db.session.flush()
+    record(actor, "amend", "tier_list", tier_list.id, firm_id=firm.id,
+           summary=f"{tier_list.title}：{amendment.kind_label} {firm.name}", before=before,
+           after={**(after or {}), "reason": reason, "document_no": amendment.document_no})
+    return amendment
+
+
+def find_firm(user, text: str) -> Firm:
+    """A firm in ``user``'s scope by its USCC or its exact (current) name."""
+    from registry.firms.services import firm_scope
+    from registry.firms.uscc import normalise_uscc
+
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("请填写企业的统一社会信用代码或全称。", field="firm")
+    firm = db.session.scalar(select(Firm).where(firm_scope(user), Firm.uscc == normalise_uscc(text)))
+    if firm is None:
+        matches = list(db.session.scalars(select(Firm).where(firm_scope(user), Firm.name == text).limit(2)))
+        firm = matches[0] if len(matches) == 1 else None
+    if firm is None:
+        raise ValidationError(f"找不到企业“{text}”，请填写统一社会信用代码或企业全称。", field="firm")
+    return firm
