@@ -70,7 +70,7 @@ def parse_zone(value) -> Zone:
         f"new-area（杭州湾新区），或镇（街道）名称。", field="zone")
 
 
-def _town_filter(zone: Zone):
+def sql_towns(zone: Zone):
     """The town ids to filter on in SQL; None when no filter is needed."""
     if zone.key == ALL:
         return None
@@ -117,8 +117,8 @@ def compute(year, zone="all") -> dict:
     short = {p.id: p.short_name for p in progs}
     ids = [p.id for p in progs]
     years = high_tech_years(year, progs)
-    town_ids = _town_filter(zone)
-    keep = _cell_filter(zone)
+    town_ids = sql_towns(zone)
+    keep = cell_filter(zone)
     town_rows = [t for t in towns() if zone.town_ids is None or t.id in zone.town_ids]
     town_names = {t.id: t.name for t in towns()}
     industry_names = {i.id: i.name for i in industries()}
@@ -176,7 +176,7 @@ def compute(year, zone="all") -> dict:
     return result
 
 
-def _cell_filter(zone: Zone):
+def cell_filter(zone: Zone):
     """Which towns' cells belong to the zone (the SQL filter already did the rest)."""
     if zone.key != EXCLUDE_NEW_AREA:
         return lambda town_id: True
@@ -212,3 +212,14 @@ def data_years() -> tuple[int, int] | None:
     """The first and last recognition year on record, for the year picker."""
     row = db.session.execute(select(func.min(Recognition.year), func.max(Recognition.year))).one()
     return (row[0], row[1]) if row[0] is not None else None
+
+
+def default_year() -> int:
+    """The year the dashboard opens on: the last year with a recognition, else this year."""
+    span = data_years()
+    if span:
+        return min(max(span[1], MIN_YEAR), MAX_YEAR)
+    from registry.timeutil import utcnow
+
+    return utcnow().year
+

@@ -1,0 +1,94 @@
+"""What the dashboard draws beyond one year's figures: trend lines and ladder movement.
+
+Trends run from 2011 (the start of the bureau's reporting period) to the chosen year:
+firms holding a valid recognition of each programme at the end of each year, R&D
+institutions open at each year's end, and teams recognised by then. The ladder shows how
+firms climbed 雏鹰 → 瞪羚 → 头雁: of the firms that ever held a rung up to the year, how
+many held the rung below it in an earlier year. Both aggregate in SQL like the rest.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from registry.extensions import db
+from registry.firms.models import Firm
+from registry.recognitions.models import Recognition
+from registry.reference import programmes
+from registry.stats import queries
+from registry.stats.services import Zone, cell_filter, parse_year, parse_zone, sql_towns
+
+TREND_FROM = 2011
+
+
+def trend_years(year: int) -> list[int]:
+    return list(range(min(TREND_FROM, year), year + 1))
+
+
+def trends(year, zone="all") -> dict:
+    """{"years": [...], "valid": {NAME: [...]}, "recognized": {NAME: [...]},
+    "institutions": [...], "teams": [...]} for the zone, one value per year."""
+    year = parse_year(year)
+    zone = zone if isinstance(zone, Zone) else parse_zone(zone)
+    years, keep, towns = trend_years(year), cell_filter(zone), sql_towns(zone)
+    progs = programmes()
+    index = {y: i for i, y in enumerate(years)}
+    valid = {p.short_name: [0] * len(years) for p in progs}
+    recognized = {p.short_name: [0] * len(years) for p in progs}
+    name = {p.id: p.short_name for p in progs}
+    for pid, y, town_id, _industry, n in queries.valid_by_year_cells(list(name), years, towns):
+        if keep(town_id):
+            valid[name[pid]][index[y]] += n
+    stmt = (select(Recognition.programme_id, Recognition.year, Firm.town_id, func.count())
+            .join(Firm, Firm.id == Recognition.firm_id)
+            .where(Recognition.year.between(years[0], years[-1]))
+            .group_by(Recognition.programme_id, Recognition.year, Firm.town_id))
+    if towns is not None:
+        stmt = stmt.where(Firm.town_id.in_(towns))
+    for pid, y, town_id, n in db.session.execute(stmt):  # (firm, programme, year) is unique
+        if keep(town_id):
+            recognized[name[pid]][index[y]] += n
+    institutions, teams = [], []
+    for y in years:
+        institutions.append(sum(sum(row[2:6]) for row in queries.institution_cells(y, towns)
+                                if keep(row[0])))
+        teams.append(sum(row[2] for row in queries.team_cells(y, towns) if keep(row[0])))
+    return {"years": years, "valid": valid, "recognized": recognized,
+            "institutions": institutions, "teams": teams}
+
+
+def ladder(year, zone="all") -> list[dict]:
+    """Each ladder rung up to ``year``: firms that held it, and of them how many came from
+    the rung below (held it in an earlier year) — 雏鹰 → 瞪羚 → 头雁."""
+    year = parse_year(year)
+    zone = zone if isinstance(zone, Zone) else parse_zone(zone)
+    keep, towns = cell_filter(zone), sql_towns(zone)
+    rungs = sorted((p for p in programmes() if p.is_ladder_rung and p.ladder_rank),
+                   key=lambda p: p.ladder_rank)
+    out, below = [], None
+    for rung in rungs:
+        held = _count_by_town(
+            select(Firm.town_id, func.count(func.distinct(Recognition.firm_id)))
+            .join(Firm, Firm.id == Recognition.firm_id)
+            .where(Recognition.programme_id == rung.id, Recognition.year <= year), towns, keep)
+        climbed = 0
+        if below is not None:
+            earlier = aliased(Recognition)
+            climbed = _count_by_town(
+                select(Firm.town_id, func.count(func.distinct(Recognition.firm_id)))
+                .join(Firm, Firm.id == Recognition.firm_id)
+                .join(earlier, and_(earlier.firm_id == Recognition.firm_id,
+                                    earlier.programme_id == below.id,
+                                    earlier.year < Recognition.year))
+                .where(Recognition.programme_id == rung.id, Recognition.year <= year), towns, keep)
+        out.append({"name": rung.short_name, "firms": held, "from_below": climbed,
+                    "below": below.short_name if below else None})
+        below = rung
+    return out
+
+
+def _count_by_town(stmt, towns, keep) -> int:
+    if towns is not None:
+        stmt = stmt.where(Firm.town_id.in_(towns))
+    stmt = stmt.group_by(Firm.town_id)
+    return sum(n for town_id, n in db.session.execute(stmt) if keep(town_id))
