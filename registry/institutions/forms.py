@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from registry.vocab import INSTITUTION_STATUSES, LEVELS, RD_TYPES
 
@@ -65,7 +65,7 @@ class InstitutionFilterForm(Form):
 class InstitutionForm(FlaskForm):
     """Create (with host firm, level, year, 文号) and edit (name, type, note)."""
 
-    firm = StringField("依托企业", validators=[Optional(), Length(max=200, message="不能超过200个字")],
+    firm = StringField("依托企业", validators=[Length(max=200, message="不能超过200个字")],
                        description="统一社会信用代码或企业名称（曾用名、唯一的名称片段也可以）")
     firm_id = HiddenField()
     name = StringField("机构名称", validators=[DataRequired("请填写机构名称"),
@@ -79,6 +79,17 @@ class InstitutionForm(FlaskForm):
                               description="如 慈科〔2016〕12号")
     note = TextAreaField("备注", validators=[Optional(), Length(max=2000, message="备注不能超过2000个字")])
     version = HiddenField()
+
+
+class NewInstitutionForm(InstitutionForm):
+    """Creation also needs the host firm, the level, the year and (optionally) the 文号."""
+
+    level = Choice("级别", validators=[DataRequired("请选择级别")], choices=with_all("请选择", LEVELS.items()))
+    year = year_field("认定年份")
+
+    def validate_firm(self, field):
+        if not (field.data or "").strip() and not self.firm_id.data:
+            raise StopValidation("请填写依托企业的统一社会信用代码或名称")
 
 
 class LevelChangeForm(FlaskForm):

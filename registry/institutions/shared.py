@@ -116,7 +116,8 @@ class Change:
     who: str
     at: str
     summary: str
-    fields: list[tuple[str, str, str]]  # (label, before, after)
+    fields: list[tuple[str, str, str]]  # (label, before, after) as shown
+    raw: list[tuple[str, object, object]] = ()  # (field, before, after) as stored
 
 
 class StaleEdit(ConflictError):
@@ -167,9 +168,11 @@ def changes_since(obj, entity_type: str, version: int, labels: dict, shown=None,
         names = labels.get(entry.entity_type, {})
         fields = [(names[k], _shown(shown, k, before.get(k)), _shown(shown, k, after.get(k)))
                   for k in after if k in names and before.get(k) != after.get(k)]
+        raw = [(k, before.get(k), after.get(k)) for k in after
+               if k in names and before.get(k) != after.get(k)] if entry.entity_type == entity_type else []
         local = to_local(entry.at)
         out.append(Change(entry.user.display_name if entry.user else "系统",
-                          local.strftime("%Y-%m-%d %H:%M") if local else "", entry.summary or "", fields))
+                          local.strftime("%Y-%m-%d %H:%M") if local else "", entry.summary or "", fields, raw))
     out.reverse()
     return out
 

@@ -20,7 +20,9 @@ from registry.extensions import db
 from registry.firms.services import get_firm_for
 from registry.institutions import services
 from registry.institutions.export import institutions_workbook
-from registry.institutions.forms import EndForm, InstitutionFilterForm, InstitutionForm, LevelChangeForm
+from registry.institutions.forms import (
+    EndForm, InstitutionFilterForm, InstitutionForm, LevelChangeForm, NewInstitutionForm,
+)
 from registry.institutions.web import refused, xlsx
 from registry.vocab import LEVEL_CHANGE_KINDS, LEVELS
 
@@ -60,7 +62,7 @@ def export():
 @bp.route("/new", methods=["GET", "POST"])
 @editor_required
 def create():
-    form = InstitutionForm()
+    form = NewInstitutionForm()
     firm = None
     if form.firm_id.data or request.args.get("firm_id"):
         firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))

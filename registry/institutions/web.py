@@ -29,6 +29,7 @@ def refused(form, exc: Exception) -> list:
     if isinstance(exc, StaleEdit):
         if hasattr(form, "version"):
             form.version.data = exc.current_version
+        merge(form, exc.changes)
         flash(exc.message, "warning")
         return exc.changes
     assert isinstance(exc, RegistryError)
@@ -38,6 +39,20 @@ def refused(form, exc: Exception) -> list:
     else:
         flash(exc.message, "danger")
     return []
+
+
+def _same(a, b) -> bool:
+    return ("" if a is None else str(a).strip()) == ("" if b is None else str(b).strip())
+
+
+def merge(form, changes) -> None:
+    """Fields the clerk left as they were take the value others saved since; fields the
+    clerk changed keep the clerk's value. A second save then overwrites nothing by accident."""
+    for change in changes:
+        for key, before, after in change.raw:
+            field = getattr(form, key, None)
+            if field is not None and hasattr(field, "data") and _same(field.data, before):
+                field.data = after
 
 
 def xlsx(data: bytes, name: str):

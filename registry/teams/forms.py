@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from registry.institutions.forms import Choice, Int, int_or_none, with_all, year_field
 from registry.vocab import EVALUATION_RESULTS, TEAM_LEVELS, TEAM_ROLES, TEAM_STATUSES
@@ -28,7 +28,7 @@ class TeamFilterForm(Form):
 
 
 class TeamForm(FlaskForm):
-    firm = StringField("依托企业", validators=[Optional(), _length("依托企业", 200)],
+    firm = StringField("依托企业", validators=[_length("依托企业", 200)],
                        description="统一社会信用代码或企业名称（曾用名、唯一的名称片段也可以）")
     firm_id = HiddenField()
     name = StringField("团队名称", validators=[DataRequired("请填写团队名称"), _length("团队名称", 200)])
@@ -40,6 +40,10 @@ class TeamForm(FlaskForm):
         Optional(), NumberRange(0, 10_000, "在研项目数应在 0–10000 之间")])
     note = TextAreaField("备注", validators=[Optional(), _length("备注", 2000)])
     version = HiddenField()
+
+    def validate_firm(self, field):
+        if not (field.data or "").strip() and not self.firm_id.data:
+            raise StopValidation("请填写依托企业的统一社会信用代码或名称")
 
 
 class MemberForm(FlaskForm):

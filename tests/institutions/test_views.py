@@ -166,3 +166,21 @@ def test_export_neutralises_formulas(client, login, make):
     book = load_workbook(io.BytesIO(client.get("/institutions/export.xlsx?q=HYPERLINK").data))
     cell = book["研发机构"]["B3"]
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_an_empty_new_form_names_every_missing_field(client, login):
+    login("staff")
+    page = text(client.post("/institutions/new", data={}))
+    for message in ("请填写依托企业的统一社会信用代码或名称", "请填写机构名称", "请选择机构类型", "请选择级别",
+                    "请填写认定年份"):
+        assert message in page
+
+
+def test_a_stale_edit_keeps_what_others_saved_in_fields_the_clerk_left_alone(client, login, two, make):
+    here, _ = two
+    login("staff")
+    loaded, name, kind = here.version, here.name, here.type
+    client.post(f"/institutions/{here.id}/edit", data={"name": "甲研究院", "type": kind, "version": loaded})
+    page = text(client.post(f"/institutions/{here.id}/edit", data={"name": name, "type": kind, "note": "我的备注",
+                                                                   "version": loaded}))
+    assert 'value="甲研究院"' in page and "我的备注" in page  # merged: their name, my note
