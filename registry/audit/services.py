@@ -159,6 +159,8 @@ def diff(entry: AuditLog, names: Names | None = None, *, only_changed: bool = Tr
         changed = _norm(b) != _norm(a)
         if only_changed and before and after and not changed:
             continue
+        if only_changed and not (before and after) and _norm(a if after else b) is None:
+            continue  # a creation (or deletion) lists what was there, not every empty field
         both = bool(before) and bool(after)  # an update: a missing side was empty
         rows.append(Change(key, labels.field_label(key),
                            format_value(entry.entity_type, key, b, names) if both or key in before else "",

@@ -169,7 +169,7 @@ def export():
             for e in chunk:
                 changes = diff(e, names)
                 yield [
-                    to_local(e.at).replace(tzinfo=None), audit_user(e),
+                    to_local(e.at).replace(tzinfo=None, microsecond=0), audit_user(e),
                     e.user.username if e.user else "", labels.action_label(e.action),
                     labels.entity_label(e.entity_type), e.entity_id,
                     firm_cache.get(e.firm_id, ""), e.summary or "",

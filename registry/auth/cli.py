@@ -1,8 +1,13 @@
-"""``flask --app registry users …``: account administration from the shell."""
+"""``flask --app registry users …``: account administration from the shell.
+
+The same services as the web pages (role rules, audit entries); the shell acts as
+"系统" (no user) in the audit log.
+"""
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from registry.auth.services import create_user, ensure_admin, generate_password
+from registry.auth.services import add_user, ensure_admin
 from registry.errors import RegistryError
 from registry.extensions import db
 
@@ -24,13 +29,19 @@ def ensure_admin_command():
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "staff", "town", "viewer"]), default="staff")
 @click.option("--name", "display_name", default=None)
-def create_command(username, role, display_name):
+@click.option("--town", "towns", multiple=True, help="负责的镇（街道），镇街道联络员必填，可重复")
+def create_command(username, role, display_name, towns):
     """Create a bureau account with a generated one-time password."""
-    password = generate_password()
+    from registry.firms.models import Town
+
+    found = list(db.session.scalars(select(Town).where(Town.name.in_(towns)))) if towns else []
+    unknown = sorted(set(towns) - {t.name for t in found})
+    if unknown:
+        raise click.ClickException(f"未知的镇（街道）：{'、'.join(unknown)}")
     try:
-        create_user(username, role, password=password, display_name=display_name,
-                    must_change_password=True)
+        user, password = add_user(None, username=username, role=role,
+                                  display_name=display_name or "", towns=found)
     except RegistryError as exc:
         raise click.ClickException(exc.message)
     db.session.commit()
-    click.echo(f"已创建用户 {username}（{role}），一次性密码：{password}")
+    click.echo(f"已创建用户 {user.username}（{role}），一次性密码：{password}")

@@ -94,6 +94,8 @@ def ensure_admin() -> tuple[User, str | None]:
     password = generate_password()
     admin = create_user("admin", "admin", password=password, display_name="系统管理员",
                         must_change_password=True)
+    record(None, "create", "user", admin.id, summary="创建初始管理员账号 admin",
+           after=user_snapshot(admin))
     return admin, password
 
 

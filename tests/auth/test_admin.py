@@ -215,3 +215,21 @@ def test_audit_entries_for_user_changes_are_listed_by_entries_for(ctx, make, adm
     got = entries_for(entity_type="user", entity_id=user.id)
     assert [e.action for e in got] == ["deactivate", "create"]
     assert got[0].user.username == "chief"
+
+
+def test_cli_create_uses_the_same_rules_and_audits(app, ctx):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["users", "create", "liaison", "--role", "town"])
+    assert refused.exit_code != 0 and "至少负责一个镇" in refused.output
+    unknown = runner.invoke(args=["users", "create", "liaison", "--role", "town", "--town", "火星镇"])
+    assert unknown.exit_code != 0 and "火星镇" in unknown.output
+    made = runner.invoke(args=["users", "create", "liaison", "--role", "town", "--town", "周巷镇",
+                               "--town", "浒山街道", "--name", "联络员"])
+    assert made.exit_code == 0, made.output
+    user = ctx.scalar(select(User).where(User.username == "liaison"))
+    assert {t.name for t in user.towns} == {"周巷镇", "浒山街道"} and user.must_change_password
+    [entry] = _audit(ctx, user)
+    assert entry.user_id is None and entry.action == "create"
+    runner.invoke(args=["users", "ensure-admin"])
+    admin = ctx.scalar(select(User).where(User.role == "admin"))
+    assert [e.action for e in _audit(ctx, admin)] == ["create"]
