@@ -14,9 +14,11 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import TextInput
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, StopValidation
 
 from registry.firms.services import SORTS
+from registry.firms.uscc import InvalidUSCC, validate_uscc
 from registry.vocab import FIRM_STATUSES
 
 
@@ -92,7 +94,12 @@ class ZhForm(FlaskForm):
 
 
 class DayField(DateField):
-    """A date typed as YYYY-MM-DD (also 2016/11/30, 2016.11.30 or 20161130)."""
+    """A date typed as YYYY-MM-DD (also 2016/11/30, 2016.11.30 or 20161130).
+
+    A plain text box, not the browser's date picker: the picker shows the browser's own
+    locale (mm/dd/yyyy on an English system), and the registry writes dates YYYY-MM-DD."""
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         try:
@@ -136,6 +143,13 @@ class FirmForm(ZhForm):
                          render_kw={"rows": 2})
     version = HiddenField()
     original = HiddenField()
+
+    def validate_uscc(self, field) -> None:
+        """The one USCC rule (``registry.firms.uscc``), shown beside the field at once."""
+        try:
+            validate_uscc(field.data)
+        except InvalidUSCC as exc:
+            raise StopValidation(exc.message)
 
     def fill_choices(self, towns, industries, *, town_required: bool) -> None:
         self.town_id.choices = ([] if town_required else [SelectChoice("", "（未填写）")]) + [

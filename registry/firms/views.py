@@ -17,7 +17,6 @@ from registry import reference
 from registry.auth.access import bureau_required, editor_required, signed_in
 from registry.errors import RegistryError
 from registry.extensions import db
-from registry.firms import locking
 from registry.firms.changes import change_status, update_firm
 from registry.firms.export import export_firms
 from registry.firms.forms import FirmFilterForm, FirmForm, RenameForm, StatusForm
@@ -181,5 +180,5 @@ def detail(firm_id):
     firm = get_firm_for(current_user, firm_id)
     today = date.today()
     return render_template("firms/detail.html", firm=firm, today=today,
-                           can_edit=can_edit_firm(current_user, firm), fields=locking,
+                           can_edit=can_edit_firm(current_user, firm),
                            **firm_profile(firm, today=today))
