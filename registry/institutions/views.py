@@ -23,7 +23,7 @@ from registry.institutions.export import institutions_workbook
 from registry.institutions.forms import (
     EndForm, InstitutionFilterForm, InstitutionForm, LevelChangeForm, NewInstitutionForm,
 )
-from registry.institutions.web import refused, xlsx
+from registry.institutions.web import readable, refused, xlsx
 from registry.vocab import LEVEL_CHANGE_KINDS, LEVELS
 
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")
@@ -87,7 +87,7 @@ def create():
 @bureau_required
 def detail(institution_id):
     inst = services.get_institution_for(current_user, institution_id)
-    history = entries_for(entity_type=services.ENTITY, entity_id=inst.id, limit=100)
+    history = readable(entries_for(entity_type=services.ENTITY, entity_id=inst.id, limit=100))
     return render_template("institutions/detail.html", inst=inst, kinds=LEVEL_CHANGE_KINDS, history=history,
                            can_edit=current_user.role in ("admin", "staff", "town"),
                            higher=services.allowed_levels(inst, "promotion"),

@@ -7,12 +7,15 @@ on, so a second save is a conscious choice rather than a silent overwrite.
 from __future__ import annotations
 
 from io import BytesIO
+from types import SimpleNamespace
 
 from flask import flash, send_file
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.errors import RegistryError
 from registry.extensions import db
+from registry.firms.models import Firm
 from registry.institutions.shared import StaleEdit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,6 +56,28 @@ def merge(form, changes) -> None:
             field = getattr(form, key, None)
             if field is not None and hasattr(field, "data") and _same(field.data, before):
                 field.data = after
+
+
+#: Bookkeeping keys our audit entries carry for the optimistic lock, not for the reader.
+HIDDEN_KEYS = ("version", "team_id")
+
+
+def readable(entries) -> list:
+    """Copies of audit entries for a record's history panel: without the bookkeeping keys,
+    and with the host firm named rather than numbered."""
+    ids = {v for e in entries for side in (e.before or {}, e.after or {}) for k, v in side.items()
+           if k == "firm_id" and isinstance(v, int)}
+    names = dict(db.session.execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all()) if ids else {}
+
+    def clean(side):
+        if not side:
+            return side
+        return {k: names.get(v, v) if k == "firm_id" else v for k, v in side.items() if k not in HIDDEN_KEYS}
+
+    return [SimpleNamespace(id=e.id, at=e.at, user=e.user, user_id=e.user_id, action=e.action,
+                            entity_type=e.entity_type, entity_id=e.entity_id, firm_id=e.firm_id,
+                            summary=e.summary, before=clean(e.before), after=clean(e.after))
+            for e in entries]
 
 
 def xlsx(data: bytes, name: str):

@@ -17,7 +17,7 @@ from registry.auth.access import bureau_required, editor_required
 from registry.errors import RegistryError
 from registry.extensions import db
 from registry.firms.services import get_firm_for
-from registry.institutions.web import refused, xlsx
+from registry.institutions.web import readable, refused, xlsx
 from registry.teams import services
 from registry.teams.evaluations import exited_by
 from registry.teams.export import teams_workbook
@@ -88,7 +88,7 @@ def create():
 def detail(team_id):
     team = services.get_team_for(current_user, team_id)
     return render_template("teams/detail.html", team=team, stats=services.team_stats(team),
-                           members=services.ordered_members(team), history=services.team_history(team),
+                           members=services.ordered_members(team), history=readable(services.team_history(team)),
                            can_edit=current_user.role in EDITORS, action=ActionForm(version=team.version),
                            exited_by=exited_by)
 

@@ -108,6 +108,7 @@ def test_create_team_add_member_and_evaluate_through_the_pages(client, login, ma
                                            ("team_evaluation", "update"), ("team", "restore")]
     page = text(client.get(f"/teams/{team.id}"))
     assert "变更记录" in page and "恢复在培" in page
+    assert ">version<" not in page and "慈溪市新建电器有限公司" in page  # bookkeeping hidden, firm named
 
 
 def test_member_edit_and_delete(client, login, two, make):
