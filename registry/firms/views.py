@@ -33,7 +33,7 @@ bp = Blueprint("firms", __name__, url_prefix="/firms")
 
 def _filter_form() -> tuple[FirmFilterForm, FirmFilter]:
     form = FirmFilterForm(request.args)
-    form.fill_choices(reference.towns(), reference.industries(), reference.programmes())
+    form.fill_choices(town_choices(current_user)[0], reference.industries(), reference.programmes())
     form.validate()
     ok = lambda fld: fld.data if not fld.errors else None  # noqa: E731
     flag = {"1": True, "0": False}
