@@ -32,7 +32,7 @@ FAILED = (RegistryError, StaleDataError)
 
 def _filter():
     form = InstitutionFilterForm(request.args)
-    form.fill_choices(reference.towns())
+    form.fill_choices(current_user.towns if current_user.role == "town" else reference.towns())
     form.validate()
     f = services.InstitutionFilter(q=form.q.data or "", level=form.level.data or None,
                                    type=form.type.data or None, town_id=form.town.data,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from registry.excel.exporter import TEXT, Column, Sheet, write_workbook
 from registry.extensions import db
 from registry.teams.models import Team
-from registry.teams.services import TeamFilter, member_counts, team_query
+from registry.teams.services import TeamFilter, member_counts, ordered_members, team_query
 
 TEAM_COLUMNS = [
     Column("序号", width=6), Column("团队名称"), Column("企业名称"),
@@ -43,7 +43,7 @@ def teams_workbook(user, f: TeamFilter, *, bureau: str, today: date | None = Non
                       team.leader_name, team.field, team.recognised_year,
                       team.level == "ningbo", team.ningbo_year, team.projects_in_progress, count, high,
                       team.status_label, team.exit_year, team.exit_reason])
-        for m in team.members:
+        for m in ordered_members(team):
             members.append([team.name, m.name, m.title, m.title_grade_label or None, m.role_label,
                             m.education, m.joined_year, m.left_year])
         for e in team.evaluations:

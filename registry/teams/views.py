@@ -30,7 +30,7 @@ EDITORS = ("admin", "staff", "town")
 
 def _filter():
     form = TeamFilterForm(request.args)
-    form.fill_choices(reference.towns())
+    form.fill_choices(current_user.towns if current_user.role == "town" else reference.towns())
     form.validate()
     f = services.TeamFilter(q=form.q.data or "", status=form.status.data or None,
                             level=form.level.data or None, town_id=form.town.data,
