@@ -33,10 +33,12 @@ def apply_error(form, exc: RegistryError, *, fields: dict | None = None) -> None
 FIRM_FORM_FIELDS = {"town": "town_id", "industry": "industry_id"}
 
 
-def _as_snapshot(form, field_name: str):
+def _as_snapshot(form, field_name: str, shown: dict | None = None):
     """What the form holds for ``field_name``, in the audit snapshot's terms."""
     fld = getattr(form, field_name)
     value = fld.data
+    if shown and field_name in shown:
+        return shown[field_name](value)
     if field_name in ("town_id", "industry_id"):
         names = {c[0]: c[1] for c in ((getattr(ch, "value", None), getattr(ch, "label", None))
                                       for ch in fld.choices)}
@@ -48,18 +50,21 @@ def _as_snapshot(form, field_name: str):
     return value
 
 
-def adopt_changes(form, changes, current: dict, field_map: dict | None = None) -> set[str]:
+def adopt_changes(form, changes, current: dict, field_map: dict | None = None,
+                  shown: dict | None = None) -> set[str]:
     """Refill a refused form: where the clerk left a field as it was loaded, take the value
     saved meanwhile (``current``: form field → value); where both changed it, keep the
-    clerk's value and report the field as conflicting."""
+    clerk's value and report the field as conflicting. ``shown`` turns a form value into
+    the snapshot's terms where the generic rule does not (form field → function)."""
     conflicted = set()
     for change in changes:
         name = (field_map or {}).get(change.field, change.field)
         if not hasattr(form, name) or name not in current:
             continue
-        if _same(_as_snapshot(form, name), change.before):
+        mine = _as_snapshot(form, name, shown)
+        if _same(mine, change.before):
             getattr(form, name).data = current[name]
-        elif not _same(_as_snapshot(form, name), change.after):
+        elif not _same(mine, change.after):
             conflicted.add(change.field)
     return conflicted
 

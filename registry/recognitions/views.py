@@ -83,7 +83,9 @@ def edit(recognition_id):
             current = {n: getattr(rec, n) for n in ("year", "batch", "certificate_no", "issued_on",
                                                     "valid_from", "valid_until", "document_no", "note")}
             current["programme_id"] = rec.programme_id
-            conflict.conflicted = adopt_changes(form, exc.changes, current, FORM_FIELDS)
+            names = {p.id: p.name for p in programmes}
+            conflict.conflicted = adopt_changes(form, exc.changes, current, FORM_FIELDS,
+                                                shown={"programme_id": names.get})
             form.version.data, form.original.data = rec.version, seal(recognition_snapshot(rec))
         except RegistryError as exc:
             db.session.rollback()

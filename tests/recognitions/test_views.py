@@ -187,3 +187,28 @@ def test_admin_deletes_an_unused_programme(client, login, make):
     assert "已删除认定类别“临时类别2”" in text(resp)
     make.session.expire_all()
     assert make.session.get(Programme, pid) is None
+
+
+def test_refused_edit_form_takes_the_other_clerks_changes_and_keeps_ours(client, login, make):
+    from registry.recognitions.services import update_recognition
+
+    firm = make.firm()
+    rec = make.recognition(firm, "tech_sme", 2016, valid_from=date(2016, 1, 1), valid_until=date(2016, 12, 31))
+    make.session.commit()
+    login("staff")
+    page = text(client.get(f"/recognitions/{rec.id}/edit"))
+    original = re.search(r'name="original" type="hidden" value="([^"]+)"', page).group(1)
+    other = make.user("staff", display_name="孙科员")
+    update_recognition(other, rec, version=rec.version, programme=make.programme("high_tech"), year=2016,
+                       valid_from=date(2016, 1, 1), valid_until=date(2016, 12, 31), batch="第三批")
+    make.session.commit()
+    resp = client.post(f"/recognitions/{rec.id}/edit", data=form(
+        make, "tech_sme", valid_from="2016-01-01", valid_until="2016-12-31", certificate_no="MINE-1",
+        version=1, original=original))
+    body = text(resp)
+    assert resp.status_code == 200 and "孙科员" in body
+    assert "认定类别" in body and "批次" in body  # both changes listed
+    assert 'value="第三批"' in body and 'value="MINE-1"' in body
+    selected = re.search(r'<option selected value="(\d+)"', body).group(1)
+    assert int(selected) == make.programme("high_tech").id  # taken from the saved record
+    assert "已采用现在的值" in body
