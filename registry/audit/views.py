@@ -9,7 +9,7 @@ from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, current_app, g, render_template, request, send_file, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.routing import BuildError
 
 from registry.audit import labels
@@ -163,7 +163,7 @@ def export():
     firm_cache: dict = {}
 
     def rows():
-        for chunk in _chunks(stmt.limit(EXPORT_LIMIT)):
+        for chunk in _chunks(stmt):
             firm_cache.clear()
             firm_cache.update(_firm_names(e.firm_id for e in chunk))
             for e in chunk:
@@ -197,8 +197,19 @@ def _change_line(entry, change) -> str:
     return f"{change.label}：{change.after or change.before}"
 
 
-def _chunks(stmt, size: int = 1000):
-    """The statement's entries streamed ``size`` at a time (one firm-name query per chunk)."""
-    result = db.session.scalars(stmt.execution_options(yield_per=size))
-    while chunk := result.fetchmany(size):
+def _chunks(stmt, size: int = 1000, limit: int = EXPORT_LIMIT):
+    """The statement's entries ``size`` at a time, newest first, by keyset on (at, id):
+    each chunk is its own short query (no server-side cursor held open while the firm
+    names of the chunk are looked up — MariaDB cannot interleave those)."""
+    sent, last = 0, None
+    while sent < limit:
+        page = stmt
+        if last is not None:
+            page = page.where(or_(AuditLog.at < last.at,
+                                  and_(AuditLog.at == last.at, AuditLog.id < last.id)))
+        chunk = list(db.session.scalars(page.limit(min(size, limit - sent))))
+        if not chunk:
+            return
         yield chunk
+        sent += len(chunk)
+        last = chunk[-1]

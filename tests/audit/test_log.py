@@ -155,3 +155,24 @@ def test_export_the_filtered_log(client, login, log):
     everything = client.get("/audit/export")
     rows = list(load_workbook(BytesIO(everything.get_data())).active.iter_rows(values_only=True))
     assert len(rows) == 2 + 4
+
+
+def test_export_reads_in_chunks_without_losing_or_repeating_entries(ctx, make):
+    from registry.audit.views import _chunks
+
+    firm = make.firm()
+    same = datetime(2016, 5, 1, 8, 0)
+    made = []
+    for n in range(45):
+        e = record(None, "update", "firm", firm.id, firm_id=firm.id, summary=f"第{n}次")
+        e.at = same if n % 2 else datetime(2016, 5, 1, 8, n)
+        made.append(e)
+    ctx.commit()
+    chunks = list(_chunks(search(AuditFilter()), size=7))
+    got = [e.id for chunk in chunks for e in chunk]
+    assert sorted(got) == sorted(e.id for e in made) and len(got) == len(set(got)) == 45
+    assert max(len(c) for c in chunks) == 7
+    keys = [(e.at, e.id) for chunk in chunks for e in chunk]
+    assert keys == sorted(keys, reverse=True)
+    capped = [e.id for chunk in _chunks(search(AuditFilter()), size=7, limit=10) for e in chunk]
+    assert capped == got[:10]
