@@ -22,11 +22,14 @@ def _batch(tier_list: TierList) -> str:
     return f"（{tier_list.batch}）" if tier_list.batch else ""
 
 
-def entry_rows(tier_list: TierList) -> list[tuple]:
-    """(序号, 企业名称, 统一社会信用代码, 所在镇（街道）, 备注) in list order."""
+def entry_rows(tier_list: TierList, user=None) -> list[tuple]:
+    """(序号, 企业名称, 统一社会信用代码, 所在镇（街道）, 备注) in list order (a town officer:
+    the part of their towns)."""
+    from registry.lists.services import visible_entries
+
     frozen = tier_list.status == "published"
     rows = []
-    for n, e in enumerate(sorted(tier_list.entries, key=lambda e: (e.seq, e.id)), start=1):
+    for n, e in enumerate(visible_entries(user, tier_list), start=1):
         if frozen:
             rows.append((n, e.firm_name, e.uscc, e.town_name, e.note))
         else:
@@ -40,17 +43,17 @@ def _footnote(tier_list: TierList, count: int) -> str:
     return f"注：共{count}家企业，排名不分先后{doc}。"
 
 
-def official_list_workbook(tier_list: TierList) -> bytes:
-    rows = entry_rows(tier_list)
+def official_list_workbook(tier_list: TierList, user=None) -> bytes:
+    rows = entry_rows(tier_list, user)
     title = official_title(tier_list.year, tier_list.programme.name) + _batch(tier_list)
     sheet = official_sheet(title, rows, sheet_title=tier_list.programme.short_name,
                            footnote=_footnote(tier_list, len(rows)))
     return write_workbook([sheet], title=title)
 
 
-def notice_workbook(tier_list: TierList) -> bytes:
+def notice_workbook(tier_list: TierList, user=None) -> bytes:
     """The 公示 attachment: the proposed list with the notice period and where to object."""
-    rows = entry_rows(tier_list)
+    rows = entry_rows(tier_list, user)
     title = f"{tier_list.year}年度{tier_list.programme.name}拟认定名单（公示）" + _batch(tier_list)
     period = ""
     if tier_list.notice_from and tier_list.notice_until:
@@ -69,16 +72,19 @@ def published_lists(year: int) -> list[TierList]:
         .order_by(TierList.programme_id, TierList.batch)))
 
 
-def combined_workbook(year: int) -> bytes:
-    """Every list published for ``year``, one sheet per programme (batches one after another)."""
+def combined_workbook(year: int, user=None) -> bytes:
+    """Every list published for ``year``, one sheet per programme (batches one after another);
+    a town officer gets the firms of their towns."""
     by_programme: dict[int, list[TierList]] = {}
     for t in published_lists(year):
         by_programme.setdefault(t.programme_id, []).append(t)
     sheets = []
     for lists in sorted(by_programme.values(), key=lambda ls: ls[0].programme.sort_order):
         programme, rows = lists[0].programme, []
+        if user is not None and not any(entry_rows(t, user) for t in lists):
+            continue
         for t in lists:
-            for _n, name, uscc, town, note in entry_rows(t):
+            for _n, name, uscc, town, note in entry_rows(t, user):
                 remark = "；".join(x for x in (t.batch, note) if x) or None
                 rows.append((len(rows) + 1, name, uscc, town, remark))
         docs = "、".join(t.document_no for t in lists if t.document_no)

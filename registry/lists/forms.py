@@ -61,7 +61,8 @@ class PickForm(Form):
 
 
 class ListForm(FlaskForm):
-    programme = SelectField("认定类别", coerce=_int_or_none, validators=[DataRequired("请选择认定类别")])
+    programme = SelectField("认定类别", coerce=_int_or_none, validate_choice=False,
+                            validators=[DataRequired("请选择认定类别")])
     year = IntegerField("年度", validators=[DataRequired("请填写年度"), *YEAR])
     batch = StringField("批次", validators=[Optional(), Length(max=50, message="批次不能超过50个字符")],
                         description="如“第一批”；每年只有一批可留空")
@@ -113,21 +114,21 @@ class PickFirmsForm(FlaskForm):
 
 
 class ObjectionForm(FlaskForm):
-    firm_id = SelectField("企业", coerce=_int_or_none, validators=[DataRequired("请选择企业")])
-    kind = SelectField("类型", choices=[SelectChoice(k, v) for k, v in OBJECTION_KINDS.items()])
+    firm_id = SelectField("企业", validate_choice=False, coerce=_int_or_none, validators=[DataRequired("请选择企业")])
+    kind = SelectField("类型", validate_choice=False, choices=[SelectChoice(k, v) for k, v in OBJECTION_KINDS.items()])
     received_on = CnDateField("收到日期", validators=[Optional()])
     content = TextAreaField("内容", validators=[DataRequired("请填写异议或撤回的内容"), Length(max=4000)])
 
 
 class ResolveForm(FlaskForm):
     objection_id = HiddenField(validators=[DataRequired()])
-    outcome = SelectField("处理结果", choices=[SelectChoice("dismissed", "异议不成立，保留"),
+    outcome = SelectField("处理结果", validate_choice=False, choices=[SelectChoice("dismissed", "异议不成立，保留"),
                                            SelectChoice("upheld", "异议成立，移出名单")])
     resolution = StringField("处理意见", validators=[DataRequired("请填写处理意见"), Length(max=2000)])
 
 
 class AmendForm(FlaskForm):
-    kind = SelectField("更正方式", choices=[SelectChoice(k, v) for k, v in AMENDMENT_KINDS.items()])
+    kind = SelectField("更正方式", validate_choice=False, choices=[SelectChoice(k, v) for k, v in AMENDMENT_KINDS.items()])
     firm = StringField("企业（统一社会信用代码或全称）",
                        validators=[DataRequired("请填写企业的统一社会信用代码或全称"), Length(max=200)])
     firm_name = StringField("更正后企业名称", validators=[Optional(), Length(max=200)])
@@ -151,19 +152,19 @@ class CopyForm(FlaskForm):
 class CriterionForm(FlaskForm):
     criterion_id = HiddenField()
     version = HiddenField()
-    kind = SelectField("条件类型", choices=[SelectChoice(k, v) for k, v in CRITERION_KINDS.items()])
-    role = SelectField("性质", choices=[SelectChoice(k, v) for k, v in CRITERION_ROLES.items()])
+    kind = SelectField("条件类型", validate_choice=False, choices=[SelectChoice(k, v) for k, v in CRITERION_KINDS.items()])
+    role = SelectField("性质", validate_choice=False, choices=[SelectChoice(k, v) for k, v in CRITERION_ROLES.items()])
     label = StringField("名称", validators=[DataRequired("请填写条件名称"), Length(max=100)])
     min = StringField("下限", validators=[Optional(), Length(max=20)])
     max = StringField("上限", validators=[Optional(), Length(max=20)])
     years = StringField("计算年数", validators=[Optional(), Length(max=3)])
-    programme = SelectField("认定类别", validators=[Optional()])
-    mode = SelectField("方式", choices=[SelectChoice(k, v) for k, v in HOLD_MODES.items()])
-    level = SelectField("研发机构最低级别", choices=[SelectChoice(k, v) for k, v in LEVELS.items()])
-    zone = SelectField("区域", choices=[SelectChoice("", "按镇（街道）")] + [
+    programme = SelectField("认定类别", validate_choice=False, validators=[Optional()])
+    mode = SelectField("方式", validate_choice=False, choices=[SelectChoice(k, v) for k, v in HOLD_MODES.items()])
+    level = SelectField("研发机构最低级别", validate_choice=False, choices=[SelectChoice(k, v) for k, v in LEVELS.items()])
+    zone = SelectField("区域", validate_choice=False, choices=[SelectChoice("", "按镇（街道）")] + [
         SelectChoice(k, v) for k, v in ZONES.items()], validators=[Optional()])
-    towns = SelectMultipleField("镇（街道）", validators=[Optional()])
-    value = SelectField("规上", choices=[SelectChoice("1", "须为规上企业"), SelectChoice("0", "须为非规上企业")])
+    towns = SelectMultipleField("镇（街道）", validate_choice=False, validators=[Optional()])
+    value = SelectField("规上", validate_choice=False, choices=[SelectChoice("1", "须为规上企业"), SelectChoice("0", "须为非规上企业")])
     bands = StringField("按营业收入分档", validators=[Optional(), Length(max=200)],
                         description="如“5000:5, 20000:4, :3”：收入<5000万元须≥5%，<2亿元须≥4%，其余≥3%")
     rubric = TextAreaField("评分表（JSON）", validators=[Optional(), Length(max=8000)])

@@ -96,7 +96,7 @@ def ladder_movement(user, year: int) -> Ladder:
         firm = history[0].firm
         before = max((rank[r.programme_id] for r in history if r.year < year and r.status == "valid"),
                      default=0)
-        new = [r for r in history if r.year == year and r.status == "valid"]
+        new = [r for r in history if r.year == year]  # recognised that year, even if revoked later
         for rec in sorted(new, key=lambda r: rank[r.programme_id]):
             to = rank[rec.programme_id]
             kind = ("new_eaglet" if to == 1 and before == 0 else

@@ -49,27 +49,69 @@ def _id(value) -> int:
     return number
 
 
+def town_ids(user) -> set[int] | None:
+    """The towns a town officer answers for; None for those who see every firm."""
+    if user is not None and user.role == "town":
+        return {t.id for t in user.towns}
+    return None
+
+
+def _scoped_entries():
+    """Ids of lists with an entry whose firm is in given towns (add the town condition)."""
+    return select(TierListEntry.tier_list_id).join(Firm, Firm.id == TierListEntry.firm_id)
+
+
 def get_list_for(user, list_id) -> TierList:
-    """The list, for any bureau user (lists are public documents); NotFound otherwise."""
+    """The list for a bureau user; a town officer only when it names a firm of their towns
+    (and then sees that part of it). NotFound otherwise — no existence leak."""
     if user is None or user.role == "firm":
         raise NotFound("名单不存在。")
     tier_list = db.session.get(TierList, _id(list_id))
     if tier_list is None:
         raise NotFound("名单不存在。")
+    towns = town_ids(user)
+    if towns is not None and not any(e.firm.town_id in towns for e in tier_list.entries):
+        raise NotFound("名单不存在。")
     return tier_list
 
 
-def lists_for_year(year: int | None):
+def visible_entries(user, tier_list: TierList) -> list[TierListEntry]:
+    """The list's entries in order, only the user's towns for a town officer."""
+    towns = town_ids(user)
+    entries = sorted(tier_list.entries, key=lambda e: (e.seq, e.id))
+    return entries if towns is None else [e for e in entries if e.firm.town_id in towns]
+
+
+def visible_records(user, records) -> list:
+    """Objections or amendments the user may read (their towns' firms for a town officer)."""
+    towns = town_ids(user)
+    if towns is None:
+        return list(records)
+    firms = dict(db.session.execute(select(Firm.id, Firm.town_id).where(
+        Firm.id.in_([r.firm_id for r in records] or [-1]))).all())
+    return [r for r in records if firms.get(r.firm_id) in towns]
+
+
+def lists_for_year(user, year: int | None):
+    """(list, entries the user sees) for the index, newest year first."""
     stmt = (select(TierList).options(selectinload(TierList.programme))
             .order_by(TierList.year.desc(), TierList.programme_id, TierList.batch))
     if year:
         stmt = stmt.where(TierList.year == year)
+    counted = select(TierListEntry.tier_list_id, func.count()).join(Firm, Firm.id == TierListEntry.firm_id)
+    towns = town_ids(user)
+    if towns is not None:
+        counted = counted.where(Firm.town_id.in_(towns or [-1]))
+        stmt = stmt.where(TierList.id.in_(_scoped_entries().where(Firm.town_id.in_(towns or [-1]))))
     rows = list(db.session.scalars(stmt))
     counts = dict(db.session.execute(
-        select(TierListEntry.tier_list_id, func.count()).where(
-            TierListEntry.tier_list_id.in_([t.id for t in rows] or [-1]))
+        counted.where(TierListEntry.tier_list_id.in_([t.id for t in rows] or [-1]))
         .group_by(TierListEntry.tier_list_id)).all())
     return [(t, counts.get(t.id, 0)) for t in rows]
+
+
+def list_years() -> list[int]:
+    return list(db.session.scalars(select(TierList.year).distinct().order_by(TierList.year.desc())))
 
 
 def _entry(tier_list: TierList, entry_id) -> TierListEntry:

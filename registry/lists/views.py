@@ -10,13 +10,11 @@ from io import BytesIO
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from registry import reference
 from registry.auth.access import bureau_required, staff_required
 from registry.errors import RegistryError
 from registry.extensions import db
-from registry.firms.models import Firm
 from registry.firms.services import FirmFilter, firm_query, get_firm_for
 from registry.lists import services
 from registry.lists.exports import entry_rows, notice_workbook, official_list_workbook
@@ -57,8 +55,8 @@ def _done(message: str, list_id):
 @bureau_required
 def index():
     year = year_arg()
-    return render_template("lists/index.html", rows=services.lists_for_year(year), year=year,
-                           years=sorted({t.year for t, _n in services.lists_for_year(None)}, reverse=True))
+    return render_template("lists/index.html", rows=services.lists_for_year(current_user, year), year=year,
+                           years=services.list_years())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -67,8 +65,10 @@ def create():
     form = ListForm()
     programmes = reference.programmes()
     form.fill(programmes)
-    if form.validate_on_submit():
-        programme = next(p for p in programmes if p.id == form.programme.data)
+    programme = next((p for p in programmes if p.id == form.programme.data), None)
+    if form.is_submitted() and form.programme.data and programme is None:
+        form.programme.errors = ["请选择认定类别"]
+    elif form.validate_on_submit():
         try:
             tier_list = services.create_list(current_user, programme=programme, year=form.year.data,
                                              batch=form.batch.data, title=form.title.data,
@@ -92,9 +92,11 @@ def detail(list_id):
     objection_form = ObjectionForm()
     objection_form.firm_id.choices = [(e.firm_id, e.firm_name) for e in tier_list.entries]
     return render_template(
-        "lists/detail.html", tier_list=tier_list, rows=entry_rows(tier_list), q=q, found=found,
+        "lists/detail.html", tier_list=tier_list, rows=entry_rows(tier_list, current_user), q=q, found=found,
         on_list={e.firm_id for e in tier_list.entries},
-        entries=sorted(tier_list.entries, key=lambda e: (e.seq, e.id)),
+        entries=services.visible_entries(current_user, tier_list),
+        objections=services.visible_records(current_user, tier_list.objections),
+        amendments=services.visible_records(current_user, tier_list.amendments),
         has_criteria=criteria_set_for(tier_list.programme_id, tier_list.year) is not None,
         edit_form=ListEditForm(obj=tier_list), notice_form=NoticeForm(obj=tier_list),
         version_form=VersionForm(version=tier_list.version), add_form=AddFirmForm(),
@@ -255,17 +257,19 @@ def amend(list_id):
 @bureau_required
 def official(list_id):
     tier_list = services.get_list_for(current_user, list_id)
-    return xlsx(official_list_workbook(tier_list), f"{tier_list.title}.xlsx")
+    return xlsx(official_list_workbook(tier_list, current_user), f"{tier_list.title}.xlsx")
 
 
 @bp.route("/<list_id>/notice.xlsx")
 @bureau_required
 def notice_export(list_id):
     tier_list = services.get_list_for(current_user, list_id)
-    return xlsx(notice_workbook(tier_list), f"{tier_list.title}（公示）.xlsx")
+    return xlsx(notice_workbook(tier_list, current_user), f"{tier_list.title}（公示）.xlsx")
 
 
 def _first_error(form) -> str:
+    if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+        return "页面已过期，请刷新后重试。"
     for field in form:
         if field.errors:
             label = field.label.text if field.label and field.label.text else ""

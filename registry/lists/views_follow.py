@@ -78,4 +78,4 @@ def record_report():
 @bureau_required
 def combined():
     year = year_arg() or DEFAULT_YEAR
-    return xlsx(exports.combined_workbook(year), f"{year}年度培育名单汇总.xlsx")
+    return xlsx(exports.combined_workbook(year, current_user), f"{year}年度培育名单汇总.xlsx")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from registry import reference
 from registry.auth.access import admin_required, bureau_required, staff_required
 from registry.errors import RegistryError
+from registry.excel.exporter import Column, Sheet, write_workbook
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
@@ -66,7 +67,9 @@ def screening_export():
     form, programmes, programme, year = _pick()
     cset = criteria_set_for(programme.id, year)
     if cset is None or not cset.criteria:
-        abort(404)
+        return xlsx(write_workbook([Sheet("说明", [Column("说明", width=60)], rows=[
+            [f"{year}年度{programme.short_name}尚未设定评定条件，请先在“评定条件”中设定。"]])]),
+            f"{year}年度{programme.short_name}资格筛选.xlsx")
     result = screen(current_user, cset, town_id=form.town.data)
     return xlsx(screening_workbook(result, _names(programmes)), f"{year}年度{programme.short_name}资格筛选.xlsx")
 

@@ -36,3 +36,15 @@ def noticed_list(make, actor, firms, *, code="eaglet", year=2016, batch="", unti
         services.add_entry(actor, tier_list, firm)
     services.start_notice(actor, tier_list, notice_from=date(2016, 11, 18), notice_until=until)
     return tier_list
+
+
+def sample_list(make, firm) -> int:
+    """The access matrix's ``list_id``: a draft list holding ``firm`` (no audit, no actor)."""
+    from registry.lists.models import TierList, TierListEntry
+
+    tier_list = TierList(programme=make.programme("eaglet"), year=2016, batch="矩阵", title="矩阵测试名单",
+                         status="draft")
+    tier_list.entries = [TierListEntry(firm=firm, seq=1, firm_name=firm.name, uscc=firm.uscc)]
+    make.session.add(tier_list)
+    make.session.flush()
+    return tier_list.id
