@@ -255,3 +255,52 @@ def test_error_workbook_gives_back_every_cell_the_sender_wrote(ctx):
     back.save(buf)
     _batch, plan = services.stage_upload(None, buf.getvalue(), "回传-修改.xlsx")
     assert plan.workbook.sheets[0].unmapped == []
+
+
+# --- official-list options: borders, footnote, print setup; the reused styled cells ------
+
+def test_borders_footnote_and_print_setup():
+    from registry.excel.exporter import PrintSetup
+
+    sheet = Sheet("名单", [Column("序号", align="center"), Column("企业名称", wrap=True), Column("备注")],
+                  rows=[[1, "甲", None], [2, "=乙", "x"]], title_row="2016年度名单", title_size=16,
+                  borders=True, header_fill=False, footnote="注：排名不分先后。",
+                  print_setup=PrintSetup(landscape=True, paper="A3"))
+    ws = reopen(write_workbook([sheet]))["名单"]
+    assert ws["A1"].font.sz == 16 and ws["A1"].alignment.horizontal == "center"
+    assert ws["A2"].fill.fill_type is None and ws["A2"].border.left.style == "thin"
+    for ref in ("A3", "B3", "C3", "A4", "B4", "C4"):  # empty cells of the table are bordered too
+        assert ws[ref].border.top.style == "thin" and ws[ref].border.right.style == "thin", ref
+    assert ws["A3"].alignment.horizontal == "center" and ws["B3"].alignment.wrap_text
+    assert ws["B4"].quotePrefix and ws["B4"].data_type == "s"
+    assert ws["A5"].value == "注：排名不分先后。" and "A5:C5" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 8 and ws.page_setup.fitToWidth == 1
+    assert ws.freeze_panes == "A3"
+
+
+def test_a_sheet_without_the_options_is_written_as_before():
+    ws = reopen(write_workbook([Sheet("s", [Column("a"), Column("b")], rows=[[1, None]])]))["s"]
+    assert ws["A2"].border.left.style is None and ws["B2"].value is None
+    assert ws.print_title_rows is None and ws.max_row == 2
+    assert ws["A1"].fill.fgColor.rgb.endswith("DDEBF7")
+
+
+def test_reused_cells_keep_each_value_type_and_style():
+    rows = [[date(2016, 1, 2), Decimal("1.50"), "=x", "正常", 7, datetime(2016, 1, 2, 3, 4)],
+            [datetime(2016, 1, 2), 3, "正常", "=y", None, datetime(2016, 1, 3)],
+            ["文本", None, "-1", "+1", 8.5, None]] * 3
+    cols = [Column(h) for h in "abcdef"]
+    ws = reopen(write_workbook([Sheet("s", cols, rows=rows, highlights={(4, 1): "error"})]))["s"]
+    for r in (2, 5, 8):
+        assert ws.cell(r, 1).is_date and ws.cell(r, 1).number_format == DATE
+        assert ws.cell(r, 2).value == 1.5 and ws.cell(r, 2).number_format == "#,##0.00"
+        assert ws.cell(r, 3).quotePrefix and not ws.cell(r, 4).quotePrefix
+        assert ws.cell(r, 5).value == 7 and ws.cell(r, 6).number_format == "yyyy-mm-dd hh:mm"
+    for r in (3, 6, 9):
+        assert ws.cell(r, 1).number_format == DATE and ws.cell(r, 2).number_format == "General"
+        assert ws.cell(r, 4).quotePrefix and ws.cell(r, 4).data_type == "s"
+        assert ws.cell(r, 6).number_format == DATE
+    for r in (4, 7, 10):
+        assert ws.cell(r, 1).value == "文本" and ws.cell(r, 3).value == "-1" and ws.cell(r, 3).quotePrefix
+    assert ws["B6"].fill.fgColor.rgb.endswith("FFC7CE") and ws["B3"].fill.fill_type is None
