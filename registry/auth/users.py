@@ -34,8 +34,17 @@ def _apply(form, exc: RegistryError) -> None:
         flash(exc.message, "danger")
 
 
-def _bindings(form):
-    """The towns and firm the form names (a firm looked up by its USCC only when needed)."""
+def _bindings(form, user=None):
+    """The towns and firm the form names (a firm looked up by its USCC only when needed).
+
+    When an edit changes the role, bindings the new role cannot have are dropped (a town
+    officer made a viewer loses their towns) instead of refused; a new account, or an
+    unchanged role, gets the services' explicit refusal."""
+    if user is not None and form.role.data != user.role:
+        if form.role.data != "town":
+            form.towns.data = []
+        if form.role.data != "firm":
+            form.firm_uscc.data = ""
     towns = []
     if form.towns.data:
         towns = list(db.session.scalars(select(Town).where(Town.id.in_(form.towns.data))
@@ -103,7 +112,7 @@ def user_edit(user_id):
         form.is_active.data = bool(user.is_active_flag)
     if form.validate_on_submit():
         try:
-            towns, firm = _bindings(form)
+            towns, firm = _bindings(form, user)
             update_user(current_user, user, role=form.role.data,
                         display_name=form.display_name.data, towns=towns, firm=firm,
                         phone=form.phone.data, active=form.is_active.data)

@@ -192,3 +192,25 @@ def test_posts_need_the_csrf_token(app, make):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert admin.id
+
+
+def test_changing_the_role_drops_bindings_the_new_role_cannot_have(client, make, login):
+    login("admin")
+    firm = make.firm()
+    officer = make.user("town", username="was-town", towns=["浒山街道", "周巷镇"])
+    firm_user = make.user("firm", username="was-firm", firm=firm)
+    make.session.commit()
+    hushan = make.town("浒山街道")
+    resp = client.post(f"/auth/users/{officer.id}", data={
+        "display_name": "改任领导", "role": "viewer", "towns": [str(hushan.id)], "is_active": "y"})
+    assert resp.status_code == 302
+    resp = client.post(f"/auth/users/{firm_user.id}", data={
+        "display_name": "改为工作人员", "role": "staff", "firm_uscc": firm.uscc, "is_active": "y"})
+    assert resp.status_code == 302
+    make.session.expire_all()
+    assert (officer.role, officer.towns) == ("viewer", [])
+    assert (firm_user.role, firm_user.firm_id) == ("staff", None)
+    # an unchanged role keeps the explicit refusal
+    resp = client.post(f"/auth/users/{officer.id}", data={
+        "display_name": "改任领导", "role": "viewer", "towns": [str(hushan.id)], "is_active": "y"})
+    assert resp.status_code == 200 and "只有镇街道联络员" in text(resp)
