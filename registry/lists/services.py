@@ -194,6 +194,12 @@ def add_entry(actor, tier_list: TierList, firm: Firm, *, source: str = "search",
         raise ValidationError(f"{firm.name}已{firm.status_label}，不能列入名单。")
     if any(e.firm_id == firm.id for e in tier_list.entries):
         raise ConflictError(f"{firm.name}已在名单中，不能重复添加。")
+    elsewhere = db.session.scalar(
+        select(TierList.title).join(TierListEntry, TierListEntry.tier_list_id == TierList.id)
+        .where(TierListEntry.firm_id == firm.id, TierList.programme_id == tier_list.programme_id,
+               TierList.year == tier_list.year, TierList.id != tier_list.id).limit(1))
+    if elsewhere:
+        raise ConflictError(f"{firm.name}已列入《{elsewhere}》，同一年度不能重复列入。")
     seq = max((e.seq for e in tier_list.entries), default=0) + 1
     entry = TierListEntry(firm=firm, seq=seq, firm_name=firm.name, uscc=firm.uscc,
                           town_name=firm.town.name if firm.town else None,

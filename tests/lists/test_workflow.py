@@ -225,3 +225,14 @@ def test_publishing_adopts_a_recognition_recorded_before(make, staff):
     assert imported.tier_list_id == tier_list.id and imported.document_no == "慈科〔2016〕58号"
     assert make.session.scalar(select(func.count()).select_from(Recognition).where(
         Recognition.firm_id == firm.id)) == 1
+
+
+def test_a_firm_is_on_one_list_of_a_programme_and_year(make, staff):
+    firm = make.firm("慈溪市两批电器有限公司")
+    first = services.create_list(staff, programme=make.programme("eaglet"), year=2016, batch="第一批")
+    second = services.create_list(staff, programme=make.programme("eaglet"), year=2016, batch="第二批")
+    services.add_entry(staff, first, firm)
+    with pytest.raises(ConflictError, match="已列入《2016年度慈溪市创新型“雏鹰”企业名单（第一批）》"):
+        services.add_entry(staff, second, firm)
+    other_year = services.create_list(staff, programme=make.programme("eaglet"), year=2017)
+    services.add_entry(staff, other_year, firm)
