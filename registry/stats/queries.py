@@ -11,8 +11,9 @@ stay in step with it (``tests/stats`` checks the two against each other).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, case, extract, func, or_, select, union_all
 
 from registry.extensions import db
 from registry.firms.models import Firm
@@ -44,53 +45,105 @@ def valid_on(day, year):
     )
 
 
+def rows(stmt) -> list[tuple]:
+    """The rows, with counts and sums as ints (MariaDB returns SUM as a Decimal)."""
+    return [tuple(int(v) if isinstance(v, Decimal) else v for v in row)
+            for row in db.session.execute(stmt)]
+
+
 def _firm_filter(stmt, town_ids):
     return stmt if town_ids is None else stmt.where(Firm.town_id.in_(town_ids))
 
 
-def _distinct_if(condition, column=Recognition.firm_id):
-    return func.count(func.distinct(case((condition, column))))
-
-
 def programme_cells(year: int, town_ids) -> list:
-    """(programme_id, town_id, industry_id, recognized, cumulative, valid) per group."""
+    """(programme_id, town_id, industry_id, recognized, cumulative, valid) per group.
+
+    Two levels instead of COUNT(DISTINCT): one row per (firm, programme) with three 0/1
+    flags, then sums per cell — a firm holds each flag once, so the sums count firms.
+    """
     R = Recognition
-    stmt = (
-        select(R.programme_id, Firm.town_id, Firm.industry_id,
-               _distinct_if(R.year == year), _distinct_if(R.year <= year),
-               _distinct_if(valid_on(year_end(year), year)))
+    flag = lambda condition: func.max(case((condition, 1), else_=0))  # noqa: E731
+    per_firm = (
+        select(R.firm_id.label("firm_id"), R.programme_id.label("programme_id"),
+               flag(R.year == year).label("rec"), flag(R.year <= year).label("cum"),
+               flag(valid_on(year_end(year), year)).label("val"))
         .join(Programme, Programme.id == R.programme_id)
-        .join(Firm, Firm.id == R.firm_id)
-        .group_by(R.programme_id, Firm.town_id, Firm.industry_id)
+        .group_by(R.firm_id, R.programme_id)
+        .subquery("per_firm")
     )
-    return db.session.execute(_firm_filter(stmt, town_ids)).all()
+    stmt = (
+        select(per_firm.c.programme_id, Firm.town_id, Firm.industry_id,
+               func.sum(per_firm.c.rec), func.sum(per_firm.c.cum), func.sum(per_firm.c.val))
+        .join(Firm, Firm.id == per_firm.c.firm_id)
+        .group_by(per_firm.c.programme_id, Firm.town_id, Firm.industry_id)
+    )
+    return rows(_firm_filter(stmt, town_ids))
 
 
-def _years_table(years):
-    """A derived table (y, d): each year and its 31 December."""
-    parts = [select(literal(y, Integer).label("y"), literal(year_end(y), Date).label("d"))
-             for y in years]
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("years")
+def _year_of(column):
+    return func.cast(extract("year", column), Integer)
+
+
+def valid_years():
+    """(first, last) SQL integers: the years at whose end a recognition is in force.
+
+    The same rule as ``valid_on``, per row instead of per (row, year): in force on
+    31 December y ⟺ first ≤ y ≤ last, where first is the year of ``valid_from`` (else the
+    recognition year); last is the year of ``valid_until`` (one less unless it is a
+    31 December; else year + validity_years − 1), capped at the year before
+    ``revoked_on``; a revocation without a date gives last = first − 1 (never).
+    """
+    R, P = Recognition, Programme
+    first = case((R.valid_from.is_(None), R.year), else_=_year_of(R.valid_from))
+    ends_dec31 = and_(func.cast(extract("month", R.valid_until), Integer) == 12,
+                      func.cast(extract("day", R.valid_until), Integer) == 31)
+    end = case((R.valid_until.is_(None), R.year + P.validity_years - 1),
+               (ends_dec31, _year_of(R.valid_until)),
+               else_=_year_of(R.valid_until) - 1)
+    revoked = R.status == "revoked"
+    last = case((and_(revoked, R.revoked_on.is_(None)), first - 1),
+                (and_(revoked, _year_of(R.revoked_on) - 1 < end), _year_of(R.revoked_on) - 1),
+                else_=end)
+    return first, last
 
 
 def valid_by_year_cells(programme_ids, years, town_ids) -> list:
-    """(programme_id, y, town_id, industry_id, valid firms) for each year in ``years``."""
+    """(programme_id, y, town_id, industry_id, valid firms) for each year in ``years``.
+
+    Each recognition's span of year-ends is computed once (DISTINCT keeps the databases
+    from inlining it into every later use), then one row per (programme, firm) carries a
+    0/1 flag per year — overlapping recognitions of one firm count once — and the flags
+    are summed per cell. No join to a table of years: the years are columns.
+    """
     if not years or not programme_ids:
         return []
-    R, Y = Recognition, _years_table(years)
-    stmt = (
-        select(R.programme_id, Y.c.y, Firm.town_id, Firm.industry_id,
-               func.count(func.distinct(R.firm_id)))
-        .select_from(R)
+    R = Recognition
+    first, last = valid_years()
+    spans = (
+        select(R.programme_id.label("programme_id"), R.firm_id.label("firm_id"),
+               first.label("first"), last.label("last"))
         .join(Programme, Programme.id == R.programme_id)
-        .join(Firm, Firm.id == R.firm_id)
-        # R.year <= y is implied by a start on or before 31 December y unless valid_from is
-        # set earlier than the recognition year; both branches keep the rule exact.
-        .join(Y, valid_on(Y.c.d, Y.c.y))
         .where(R.programme_id.in_(programme_ids))
-        .group_by(R.programme_id, Y.c.y, Firm.town_id, Firm.industry_id)
+        .distinct()
+        .subquery("spans")
     )
-    return db.session.execute(_firm_filter(stmt, town_ids)).all()
+    per_firm = (
+        select(spans.c.programme_id, spans.c.firm_id,
+               *[func.max(case((and_(spans.c.first <= y, spans.c.last >= y), 1), else_=0))
+                 .label(f"y{y}") for y in years])
+        .group_by(spans.c.programme_id, spans.c.firm_id)
+        .subquery("per_firm")
+    )
+    stmt = (
+        select(per_firm.c.programme_id, Firm.town_id, Firm.industry_id,
+               *[func.sum(per_firm.c[f"y{y}"]) for y in years])
+        .join(Firm, Firm.id == per_firm.c.firm_id)
+        .group_by(per_firm.c.programme_id, Firm.town_id, Firm.industry_id)
+    )
+    out = []
+    for programme_id, town_id, industry_id, *counts in rows(_firm_filter(stmt, town_ids)):
+        out += [(programme_id, y, town_id, industry_id, n) for y, n in zip(years, counts) if n]
+    return out
 
 
 def first_recognition_year(programme_id: int):
@@ -153,7 +206,7 @@ def institution_cells(year: int, town_ids) -> list:
         .where(_institution_open(year))
         .group_by(Firm.town_id, Firm.industry_id)
     )
-    return db.session.execute(_firm_filter(stmt, town_ids)).all()
+    return rows(_firm_filter(stmt, town_ids))
 
 
 def above_scale_cells(year: int, town_ids) -> list:
@@ -163,7 +216,7 @@ def above_scale_cells(year: int, town_ids) -> list:
         .where(Firm.above_scale.is_(True), firm_alive(year))
         .group_by(Firm.town_id, Firm.industry_id)
     )
-    return db.session.execute(_firm_filter(stmt, town_ids)).all()
+    return rows(_firm_filter(stmt, town_ids))
 
 
 def team_counted(year: int):
@@ -188,7 +241,7 @@ def team_cells(year: int, town_ids) -> list:
         .where(team_counted(year))
         .group_by(Firm.town_id, Firm.industry_id)
     )
-    return db.session.execute(_firm_filter(stmt, town_ids)).all()
+    return rows(_firm_filter(stmt, town_ids))
 
 
 def member_cells(year: int, town_ids) -> list:
@@ -205,4 +258,4 @@ def member_cells(year: int, town_ids) -> list:
                or_(M.left_year.is_(None), M.left_year > year))
         .group_by(Firm.town_id, Firm.industry_id)
     )
-    return db.session.execute(_firm_filter(stmt, town_ids)).all()
+    return rows(_firm_filter(stmt, town_ids))

@@ -45,7 +45,7 @@ def trends(year, zone="all") -> dict:
             .group_by(Recognition.programme_id, Recognition.year, Firm.town_id))
     if towns is not None:
         stmt = stmt.where(Firm.town_id.in_(towns))
-    for pid, y, town_id, n in db.session.execute(stmt):  # (firm, programme, year) is unique
+    for pid, y, town_id, n in queries.rows(stmt):  # (firm, programme, year) is unique
         if keep(town_id):
             recognized[name[pid]][index[y]] += n
     institutions, teams = [], []
@@ -91,4 +91,4 @@ def _count_by_town(stmt, towns, keep) -> int:
     if towns is not None:
         stmt = stmt.where(Firm.town_id.in_(towns))
     stmt = stmt.group_by(Firm.town_id)
-    return sum(n for town_id, n in db.session.execute(stmt) if keep(town_id))
+    return sum(n for town_id, n in queries.rows(stmt) if keep(town_id))

@@ -110,6 +110,13 @@ def test_sql_validity_agrees_with_the_per_row_rule(ctx, built):
         for code, name in names.items():
             by_rule = {r.firm_id for r in recs if r.programme.code == code and r.is_valid_on(day)}
             assert got[name]["valid"] == len(by_rule), (year, code)
+    # the year series take another road (a span of year-ends per row): same answers
+    series = trends(2018)
+    for i, year in enumerate(series["years"]):
+        day = date(year, 12, 31)
+        for code, name in names.items():
+            by_rule = {r.firm_id for r in recs if r.programme.code == code and r.is_valid_on(day)}
+            assert series["valid"][name][i] == len(by_rule), (year, code)
 
 
 def test_a_year_without_data_gives_zeros(ctx, built):
