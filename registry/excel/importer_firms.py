@@ -52,21 +52,22 @@ def plan_roster(ctx: Context, sheets) -> None:
     """Classify roster rows, CHUNK rows at a time: one query finds the chunk's stored
     firms, which are let go once the chunk is classified."""
     index: FirmIndex = ctx.firms
-    pairs = [(sheet, parsed) for sheet in sheets for parsed in sheet.rows]
-    index.load((parsed for _sheet, parsed in pairs), codes=False)
+    index.load((parsed for sheet in sheets for parsed in sheet.rows), codes=False)
     seen: dict[str, tuple[str, int]] = {}
-    for start in range(0, len(pairs), CHUNK):
-        part = pairs[start:start + CHUNK]
-        codes = {c for c in (parsed.values.get("uscc") for _sheet, parsed in part) if type(c) is str}
-        index.load_codes(codes)
-        _plan_rows(ctx, part, seen)
-        index.forget_codes(codes)
+    for sheet in sheets:
+        rows = sheet.rows
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start:start + CHUNK]
+            codes = {c for c in (parsed.values.get("uscc") for parsed in part) if type(c) is str}
+            index.load_codes(codes)
+            _plan_rows(ctx, sheet, part, seen)
+            index.forget_codes(codes)
 
 
-def _plan_rows(ctx: Context, pairs, seen: dict) -> None:
+def _plan_rows(ctx: Context, sheet, rows, seen: dict) -> None:
     index: FirmIndex = ctx.firms
     today = ctx.today
-    for sheet, parsed in pairs:
+    for parsed in rows:
         prow = ctx.rows.start(parsed)
         prow.entity = "firm"
         values = parsed.values
@@ -132,8 +133,8 @@ def _compare(ctx: Context, prow: PlannedRow, firm, row: tuple, sheet) -> None:
     if writes:
         prow.status = UPDATED
         prow.writes = writes
-        prow.extra["before"] = before
-        prow.extra["title"] = firm.name
+        prow.before = tuple(before.values())  # in the order of ``writes``: a tuple is small
+        prow.title = firm.name
         if "name" in writes:
             prow.extra["rename_from"] = firm.name
             prow.extra["renamed_on"] = ctx.today
@@ -146,8 +147,8 @@ def apply_firm_updates(writer: Writer, rows: list[PlannedRow]) -> None:
     updates = [r for r in rows if r.entity == "firm" and r.status == UPDATED]
     if not updates:
         return
-    writer.update(FIRMS, [(r.entity_id, r.writes) for r in updates], touch=True)
-    renamed = [r for r in updates if "rename_from" in r.extra]
+    writer.update(FIRMS, ((r.entity_id, r.writes) for r in updates), touch=True)
+    renamed = [r for r in updates if r._extra and "rename_from" in r._extra]
     if renamed:
         have = set()
         ids = [r.entity_id for r in renamed]
@@ -162,9 +163,9 @@ def apply_firm_updates(writer: Writer, rows: list[PlannedRow]) -> None:
                 names.append({"firm_id": r.entity_id, "name": r.extra["rename_from"], "changed_on": r.extra["renamed_on"]})
         writer.insert(FIRM_NAMES, names)
     for r in updates:
-        title = r.writes.get("name") or r.extra["title"]
-        if "rename_from" in r.extra:
+        title = r.writes.get("name") or r.title
+        if r._extra and "rename_from" in r._extra:
             summary = f"更新企业 {title}（更名，原名 {r.extra['rename_from']}；{changed_labels(r)}）"
         else:
             summary = f"更新企业 {title}（{changed_labels(r)}）"
-        writer.log("firm", r.entity_id, r.entity_id, summary, r.extra["before"], r.writes)
+        writer.log("firm", r.entity_id, r.entity_id, summary, dict(zip(r.writes, r.before)), r.writes)

@@ -19,6 +19,7 @@ from registry.extensions import db
 from registry.timeutil import utcnow
 
 WRITE_CHUNK = 5000  # rows per executemany: bounds the memory the parameter lists take
+AUDIT_CHUNK = 2000  # audit entries (with their before/after dicts) held before writing
 COPY_FROM = 1000  # PostgreSQL: batches this large are written with COPY
 
 
@@ -35,7 +36,7 @@ class Writer:
         self.batch_id = batch.id
         self.prefix = f"导入批次#{batch.id}："
         self.now = utcnow()
-        self.audit: list[dict] = []  # pending entries, written every WRITE_CHUNK
+        self.audit: list[dict] = []  # pending entries, written every AUDIT_CHUNK
         self.written = 0  # audit entries logged in all
         self.firm_ids: dict[str, int] = {}
 
@@ -50,8 +51,9 @@ class Writer:
         else:
             self.session.execute(table.insert(), rows)
 
-    def update(self, table, updates: list[tuple[int, dict]], *, touch: bool = False) -> None:
-        """Set each record's changed columns; one executemany per set of columns."""
+    def update(self, table, updates: Iterable[tuple[int, dict]], *, touch: bool = False) -> None:
+        """Set each record's changed columns; one executemany per set of columns and per
+        WRITE_CHUNK records (the parameter lists of 50,000 updates are not held at once)."""
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for record_id, values in updates:
             if not values:
@@ -61,15 +63,24 @@ class Writer:
                 params["v_" + column] = value
             if touch:
                 params["v_updated_at"] = self.now
-            groups[tuple(sorted(values))].append(params)
+            columns = tuple(sorted(values))
+            group = groups[columns]
+            group.append(params)
+            if len(group) >= WRITE_CHUNK:
+                self._update(table, columns, group, touch)
+                groups[columns] = []
         for columns, params in groups.items():
-            setters = {c: bindparam("v_" + c) for c in columns}
-            if touch:
-                setters["updated_at"] = bindparam("v_updated_at")
-            if "version" in table.c:
-                setters["version"] = table.c.version + 1
-            stmt = update(table).where(table.c.id == bindparam("b_id")).values(setters)
-            self.session.execute(stmt, params)
+            if params:
+                self._update(table, columns, params, touch)
+
+    def _update(self, table, columns: tuple, params: list[dict], touch: bool) -> None:
+        setters = {c: bindparam("v_" + c) for c in columns}
+        if touch:
+            setters["updated_at"] = bindparam("v_updated_at")
+        if "version" in table.c:
+            setters["version"] = table.c.version + 1
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(setters)
+        self.session.execute(stmt, params)
 
     def create_firms(self, rows: Iterable[PlannedRow]) -> None:
         """Insert the firms the rows need (once per code), learn their ids, audit them.
@@ -100,8 +111,9 @@ class Writer:
         stmt = select(FIRMS.c.id, FIRMS.c.uscc).where(FIRMS.c.id > before)
         ids = self.firm_ids
         for firm_id, code in self.session.execute(stmt):
-            if code in wanted:
-                ids[code] = firm_id
+            firm = wanted.get(code)
+            if firm is not None:
+                ids[firm.uscc] = firm_id  # the batch's own string: the fetched copy goes
         for code, firm in wanted.items():
             firm_id = ids[code]
             after = {k: v for k, v in zip(NewFirm._fields, firm) if v is not None}
@@ -129,7 +141,7 @@ class Writer:
             "after": _plain_dict(after) if after else None,
         })
         self.written += 1
-        if len(self.audit) >= WRITE_CHUNK:
+        if len(self.audit) >= AUDIT_CHUNK:
             self.flush_audit()
 
     def flush_audit(self) -> None:

@@ -11,21 +11,24 @@ reader); openpyxl is not needed to read.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import hashlib
 import io
+import itertools
 import re
 from contextlib import contextmanager
 from datetime import date
 from pathlib import PurePath
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from python_calamine import CalamineWorkbook
 
 from registry.excel import container
 from registry.excel.container import Limits
 from registry.excel.layout import find_header
-from registry.excel.rows import SheetParser, fill_vertical_merges, find_duplicates
+from registry.excel.rows import SheetParser, find_duplicates
 from registry.excel.specs import (
     IMPORT_SHEETS, KIND_ALIASES, PROGRAMME_LABELS, SHEET_KINDS, YEAR_FROM_CONTEXT,
 )
@@ -91,16 +94,17 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
     skipped: list[str] = []
     towns_set, industries_set = frozenset(town_names), frozenset(industry_names)
     for name, rows, merges, formulas in _sheets(opened, data, stem, limits):
-        words = " ".join([name, filename, _loose_title(rows, limits.header_scan_rows),
+        words = " ".join([name, filename, _loose_title(rows.head, limits.header_scan_rows),
                           "名单" if forced_programme else ""])
-        header = find_header(rows, merges, kinds=kinds, mapping=mapping, context_words=words,
+        header = find_header(rows.head, merges, kinds=kinds, mapping=mapping, context_words=words,
                              forced=forced_kind is not None, scan_rows=limits.header_scan_rows)
         if header is None:
             skipped.append(name)
+            del rows
             continue
-        fill_vertical_merges(rows, merges, header.row + 1)
-        title = _title(rows, header.first_row)
-        sheet = SheetParser(name, header, parsers, towns_set, industries_set).parse(rows, title)
+        title = _title(rows.head, header.first_row)
+        sheet = SheetParser(name, header, parsers, towns_set, industries_set).parse(
+            rows.data(header.row + 1), title, merges)
         del rows
         if formulas is not None:
             _check_formulas(sheet, header, formulas())
@@ -132,8 +136,60 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
 
 
 # --- the file's sheets -------------------------------------------------------------------
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Hand the heap pages freed by calamine back to the operating system.
+
+    calamine's copy of a sheet (tens of MiB for 100,000 rows) is freed with the Rust
+    allocator, i.e. C malloc, whose free pages stay in the process; Python's own small
+    objects live in separate arenas and never reuse them. Trimming keeps the process's
+    peak at the parse's own size instead of calamine's plus the parse's.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+class SheetRows:
+    """A sheet's rows as a stream: the first ``head`` rows are kept in a list (the header
+    search and the title read them), the rest reach the row parser one at a time. The
+    whole grid of Python cells never exists at once; each row's list is garbage once the
+    parser has taken the cells it keeps."""
+
+    def __init__(self, rows: Iterator[list], head: int, pad: int = 0):
+        if pad:  # calamine leaves out the empty columns left of the used range
+            rows = ([""] * pad + row for row in rows)
+        self._rest = iter(rows)
+        self.head = list(itertools.islice(self._rest, head))
+
+    def data(self, start: int) -> Iterator[tuple[int, list]]:
+        """(0-based row index, cells) for every row from ``start`` on."""
+        head = self.head
+        for i in range(start, len(head)):
+            yield i, head[i]
+        for i, row in enumerate(self._rest, start=max(start, len(head))):
+            yield i, row
+
+
+def _drain(rows: list):
+    """Hand out a list's items, letting go of each as it goes."""
+    for i in range(len(rows)):
+        row = rows[i]
+        rows[i] = None
+        yield row
+
+
 def _sheets(opened: container.Opened, data: bytes, stem: str, limits: Limits):
-    """(name, rows, merges, formula-cells thunk or None) for every worksheet."""
+    """(name, SheetRows, merges, formula-cells thunk or None) for every worksheet; the
+    caller parses each sheet before asking for the next."""
     if opened.fmt == "csv":
         rows = opened.csv_rows
         width = max((len(r) for r in rows), default=0)
@@ -142,37 +198,48 @@ def _sheets(opened: container.Opened, data: bytes, stem: str, limits: Limits):
         for r in rows:
             if len(r) < width:
                 r.extend([""] * (width - len(r)))
-        yield stem, rows, [], None
+        yield stem, SheetRows(_drain(rows), limits.header_scan_rows), [], None
         return
     zf = opened.zip
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for broken parts
         raise FileRefused(f"无法读取工作簿（文件可能已损坏）：{exc}") from None
-    paths = None
-    names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
-    for number, name in enumerate(names, start=1):
-        try:
-            sheet = book.get_sheet_by_name(name)
-        except Exception as exc:
-            raise FileRefused(f"无法读取工作表“{name}”：{exc}") from None
-        if sheet.height > limits.max_rows + limits.header_scan_rows:
-            raise FileRefused(f"工作表“{name}”有 {sheet.height} 行，超过上限 {limits.max_rows} 行：请拆分后分批上传")
-        if sheet.height * sheet.width > _MAX_CELLS:
-            raise FileRefused(f"工作表“{name}”的使用区域过大（{sheet.height} 行 × {sheet.width} 列）："
-                              "请删除表格右侧和下方多余的行列后再上传")
-        rows = sheet.to_python(skip_empty_area=False)
-        merges = list(sheet.merged_cell_ranges or ())
-        del sheet  # the Rust-side copy of the cells is no longer needed
-        if number == len(names):
-            book.close()  # nor, after the last sheet, the workbook's shared strings
-        if paths is None:
-            paths = container.sheet_paths(zf)
-        path = paths.get(name)
-        formulas = None
-        if path and container.has_formulas(zf, path):
-            formulas = (lambda p=path: container.formula_cells(zf, p))
-        yield name, rows, merges, formulas
+    closed = False
+    try:
+        paths = None
+        names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
+        for name in names:
+            try:
+                sheet = book.get_sheet_by_name(name)
+            except Exception as exc:
+                raise FileRefused(f"无法读取工作表“{name}”：{exc}") from None
+            if sheet.height > limits.max_rows + limits.header_scan_rows:
+                raise FileRefused(f"工作表“{name}”有 {sheet.height} 行，超过上限 {limits.max_rows} 行：请拆分后分批上传")
+            if sheet.height * sheet.width > _MAX_CELLS:
+                raise FileRefused(f"工作表“{name}”的使用区域过大（{sheet.height} 行 × {sheet.width} 列）："
+                                  "请删除表格右侧和下方多余的行列后再上传")
+            merges = list(sheet.merged_cell_ranges or ())
+            # iter_rows starts at row 0 but at the used range's first column
+            rows = SheetRows(sheet.iter_rows(), limits.header_scan_rows, pad=(sheet.start or (0, 0))[1])
+            del sheet  # the iterator holds calamine's copy of the cells until it is done
+            if name == names[-1]:
+                book.close()  # the file's bytes and shared strings: the last sheet has its copy
+                closed = True
+                release_memory()
+            if paths is None:
+                paths = container.sheet_paths(zf)
+            path = paths.get(name)
+            formulas = None
+            if path and container.has_formulas(zf, path):
+                formulas = (lambda p=path: container.formula_cells(zf, p))
+            yield name, rows, merges, formulas
+            del rows
+            release_memory()  # calamine's copy of the sheet, parsed by now
+    finally:
+        if not closed:
+            book.close()
+        release_memory()
 
 
 def _loose_title(rows, scan: int) -> str:
@@ -367,7 +434,7 @@ def _infer_year(book: ParsedWorkbook, forced: int | None) -> None:
     for sheet in uses_year:
         missing = 0
         for row in sheet.rows:
-            if row.values.get("year") is None and not (row.raw.get("year") not in (None, "")):
+            if row.values.get("year") is None and row.raw_cell("year") in (None, ""):
                 if sheet.year is None:
                     missing += 1
                 else:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from operator import itemgetter
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from registry.excel.layout import IGNORE, Header
 from registry.excel.specs import FIRM_ROWS, SheetKind
-from registry.excel.types import CellError, ParsedRow, ParsedSheet
+from registry.excel.types import MISSING, NO_ERRORS, CellError, ParsedRow, ParsedSheet, RowLayout
 from registry.excel.values import BLANK, CellProblem, cell_text, strip_unit, normalise_header
 
 _TOTAL = re.compile(r"(?:合计|小计|总计|共计|总数|合\s+计|总\s+计|小\s+计)")
@@ -56,6 +56,7 @@ class SheetParser:
                              _label(self.kind, c.field), BLANK.get(spec.parser), spec.parser))
         self.plan = tuple(plan)
         self.group_fields = [f for f in GROUP_FIELDS if f in kind_fields]
+        self.kind_fields = kind_fields
 
     # --- rows that are not data -------------------------------------------------------
     def special(self, text: str, filled: int) -> tuple[str, dict] | None:
@@ -95,7 +96,10 @@ class SheetParser:
         return ("group", {"group": name}) if numbered else None
 
     # --- the loop ---------------------------------------------------------------------
-    def parse(self, rows: list[list[Any]], title: str) -> ParsedSheet:
+    def parse(self, rows: Iterable[tuple[int, list[Any]]], title: str, merges=()) -> ParsedSheet:
+        """Parse the data rows: ``rows`` yields (0-based index, cells) from the row below
+        the header on, one at a time (the grid is never whole in memory); ``merges`` are
+        the sheet's merged ranges, whose vertical spans fill the rows below them."""
         header = self.header
         sheet = ParsedSheet(
             name=self.name, sheet_kind=self.kind.code, header_row=header.row + 1,
@@ -104,25 +108,33 @@ class SheetParser:
             title=title)
         samples = {h: [] for h in sheet.unmapped}
         unmapped_idx = [(c.index, c.header) for c in header.columns if c.field is None]
-        # Cells no field reads (序号, unrecognised columns) are kept in ``raw`` under their
-        # header too, so the error workbook hands the sender back every cell they wrote.
+        # Cells no field reads (序号, unrecognised columns) are kept in the raw cells under
+        # their header too, so the error workbook hands the sender back every cell they wrote.
         extra_idx = tuple((c.index, c.header) for c in header.columns
                           if c.field is None or c.field == "seq")
         plan, name, seq_index = self.plan, self.name, self.seq_index
         fields = tuple(p[1] for p in plan)
-        get_cells = _getter(tuple(p[0] for p in plan))
+        # a row's raw cells: one tuple, the planned columns then the extra ones
+        get_cells = _getter(tuple(p[0] for p in plan) + tuple(i for i, _h in extra_idx))
         need = max((p[0] for p in plan), default=0) + 1
         if extra_idx:
             need = max(need, max(i for i, _h in extra_idx) + 1)
+        # fields the reader may fill in later get a slot, absent until set
+        later = tuple(f for f in (*self.group_fields, "programme", "year")
+                      if f in self.kind_fields and f not in fields)
+        layout = sheet.layout = RowLayout(fields + later, fields + tuple(h for _i, h in extra_idx))
+        pad = [MISSING] * len(later)
         parse_plan = tuple(p[1:6] for p in plan)
-        fast_plan = tuple((p[1], p[2], p[5]) for p in plan)
+        fast_plan = tuple((p[2], p[5]) for p in plan)
         special = self.special
         context: dict[str, Any] = {}
         out = sheet.rows
-        canon = tuple((p[1], {}) for p in plan if p[6] in _SHARED_PARSERS)
-        for i in range(header.row + 1, len(rows)):
-            row = rows[i]
-            rows[i] = None  # the cells live on in ``raw``; the row list is garbage now
+        # one string object per distinct 是/否, town … (the grid row is garbage after this)
+        canon = tuple((p[0], {}) for p in plan if p[6] in _SHARED_PARSERS)
+        fill = MergeFill(merges, header.row + 1)
+        for i, row in rows:  # the cells live on in the row's raw tuple; the list is garbage after
+            if fill:
+                fill(i, row)
             width = len(row)
             n = width - row.count("")
             if n == 0:
@@ -142,38 +154,41 @@ class SheetParser:
                     continue
             if n == 1 and seq_index is not None and row[seq_index] != "":
                 continue  # only 序号 filled: a numbered blank line
+            for idx, seen in canon:
+                v = row[idx]
+                if v != "":
+                    row[idx] = seen.setdefault(v, v)
             cells = get_cells(row)
-            raw = {f: (v if v != "" else None) for f, v in zip(fields, cells)}
-            for idx, col_header in extra_idx:
-                if row[idx] != "":
-                    raw[col_header] = row[idx]
-            for field_name, seen in canon:  # one string object per distinct 是/否, town …
-                v = raw[field_name]
-                if v is not None:
-                    raw[field_name] = seen.setdefault(v, v)
-            errors: list[CellError] = []
+            errors: list[CellError] | tuple = NO_ERRORS
             try:  # the common case, at comprehension speed: no cell is in error
-                values = {f: (parse(v) if v != "" else blank) for (f, parse, blank), v in zip(fast_plan, cells)}
+                vals = [(parse(v) if v != "" else blank) for (parse, blank), v in zip(fast_plan, cells)]
             except CellProblem:
-                values = {}
+                errors = []
+                vals = []
                 for (field_name, parse, col_header, label, blank), v in zip(parse_plan, cells):
                     if v == "":
-                        values[field_name] = blank
+                        vals.append(blank)
                         continue
                     try:
-                        values[field_name] = parse(v)
+                        vals.append(parse(v))
                     except CellProblem as problem:
-                        values[field_name] = None
+                        vals.append(None)
                         errors.append(CellError(name, i + 1, col_header, cell_text(v), problem.reason(label)))
-            if context:
-                for field_name, value in context.items():
-                    if field_name in GROUP_FIELDS and values.get(field_name) is None:
-                        values[field_name] = value
+            if pad:
+                vals += pad
             for idx, col_header in unmapped_idx:
                 bucket = samples[col_header]
                 if len(bucket) < 3 and row[idx] != "":
                     bucket.append(cell_text(row[idx]))
-            out.append(ParsedRow(name, i + 1, values, raw, errors, dict(context) if context else {}))
+            # rows below one group row share its (never modified) context dict
+            # a tuple is a third smaller than the list
+            parsed = ParsedRow(name, i + 1, tuple(vals), cells, errors, context or None, layout)
+            if context:
+                values = parsed.values
+                for field_name, value in context.items():
+                    if field_name in GROUP_FIELDS and values.get(field_name) is None:
+                        values[field_name] = value
+            out.append(parsed)
         sheet.samples = samples
         self.check_required(sheet)
         return sheet
@@ -187,15 +202,15 @@ class SheetParser:
         uscc_header = self.columns.get("uscc")
         need_name = self.kind.code == "firms" and name_header is not None
         for row in sheet.rows:
-            raw = row.raw
+            raw = row.raw_cell
             for field_name, col_header, label in required:
-                if raw.get(field_name) is None and row.values.get(field_name) is None:
-                    row.errors.append(CellError(sheet.name, row.row, col_header, "", f"{label}不能为空"))
-            if need_name and _blank(raw.get("name")):
-                row.errors.append(CellError(sheet.name, row.row, name_header, "", "企业名称不能为空"))
-            elif firm_rows and (name_header or uscc_header) and _blank(raw.get("name")) \
-                    and _blank(raw.get("uscc")):
-                row.errors.append(CellError(sheet.name, row.row, name_header or uscc_header, "",
+                if raw(field_name) is None and row.values.get(field_name) is None:
+                    row.add_error(CellError(sheet.name, row.row, col_header, "", f"{label}不能为空"))
+            if need_name and _blank(raw("name")):
+                row.add_error(CellError(sheet.name, row.row, name_header, "", "企业名称不能为空"))
+            elif firm_rows and (name_header or uscc_header) and _blank(raw("name")) \
+                    and _blank(raw("uscc")):
+                row.add_error(CellError(sheet.name, row.row, name_header or uscc_header, "",
                                             "企业名称和统一社会信用代码不能都为空"))
 
 
@@ -213,19 +228,29 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def fill_vertical_merges(rows: list[list[Any]], merges, start: int) -> None:
-    """Copy a vertically merged cell's value into every row it spans (data rows only)."""
-    for (r0, c0), (r1, c1) in merges:
-        if r1 <= r0 or r0 < start:
-            continue
-        if r0 >= len(rows) or c0 >= len(rows[r0]):
-            continue
-        value = rows[r0][c0]
-        if value == "" or value is None:
-            continue
-        for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
-            if c0 < len(rows[r]) and rows[r][c0] in ("", None):
-                rows[r][c0] = value
+class MergeFill:
+    """Copies a vertically merged cell's value into every row it spans (data rows only),
+    row by row as the rows stream past: Excel keeps the value in the top cell only."""
+
+    def __init__(self, merges, start: int):
+        self.starts: dict[int, list[tuple[int, int]]] = {}
+        for (r0, c0), (r1, _c1) in merges:
+            if r1 > r0 >= start:
+                self.starts.setdefault(r0, []).append((c0, r1))
+        self.active: list[tuple[int, int, Any]] = []  # (column, last row, value)
+
+    def __bool__(self) -> bool:
+        return bool(self.starts or self.active)
+
+    def __call__(self, i: int, row: list[Any]) -> None:
+        if self.active:
+            for c0, r1, value in self.active:
+                if c0 < len(row) and row[c0] in ("", None):
+                    row[c0] = value
+            self.active = [a for a in self.active if a[1] > i]
+        for c0, r1 in self.starts.pop(i, ()):
+            if c0 < len(row) and row[c0] not in ("", None):
+                self.active.append((c0, r1, row[c0]))
 
 
 def find_duplicates(sheets: list[ParsedSheet], kinds: dict[str, SheetKind]) -> None:
@@ -252,5 +277,5 @@ def find_duplicates(sheets: list[ParsedSheet], kinds: dict[str, SheetKind]) -> N
             else:
                 labels = "、".join(_label(kind, f) for f in key_fields if f in sheet.columns)
                 reason = f"与{where}重复（{labels}相同）"
-            value = cell_text(row.raw.get(lead)) or str(key[1])
-            row.errors.append(CellError(sheet.name, row.row, column, value, reason))
+            value = cell_text(row.raw_cell(lead)) or str(key[1])
+            row.add_error(CellError(sheet.name, row.row, column, value, reason))

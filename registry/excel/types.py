@@ -7,6 +7,7 @@ exporter← rows and columns only; it knows nothing of kinds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from registry.errors import RegistryError
@@ -35,20 +36,201 @@ class CellError:
                 "value": self.value, "reason": self.reason}
 
 
-@dataclass
 class ParsedRow:
-    """A data row: ``values`` maps field name → parsed Python value (None when blank)."""
+    """A data row: ``values`` maps field name → parsed Python value (None when blank);
+    ``raw`` maps field name (or, for a column no field reads, its header) → the cell as
+    read, for the error workbook.
 
-    sheet: str
-    row: int
-    values: dict[str, Any]
-    raw: dict[str, Any]  # field name → the cell as read, for the error workbook
-    errors: list[CellError] = field(default_factory=list)
-    context: dict[str, Any] = field(default_factory=dict)  # e.g. town from a group row
+    A 100,000-row workbook holds 100,000 of these from the read until the import is
+    written, so the reader stores them compactly: no instance dict, the parsed values and
+    the raw cells as two tuples read through the sheet's :class:`RowLayout` (``values``
+    and ``raw`` are dict-like views made on access). Anything that builds rows by hand
+    may pass ordinary dicts for both instead (and no layout).
+    """
+
+    __slots__ = ("sheet", "row", "_vals", "errors", "context", "_raw", "_layout", "_more")
+
+    def __init__(self, sheet: str, row: int, values, raw, errors: list[CellError] | None = None,
+                 context: dict[str, Any] | None = None, layout: "RowLayout | None" = None):
+        self.sheet = sheet
+        self.row = row
+        self._vals = values  # a mapping, or with a layout a tuple (a list once written to)
+        self._raw = raw  # a mapping, or with a layout a tuple of cells
+        self._layout = layout
+        self._more = None  # with a layout: values set under keys the layout has no slot for
+        self.errors = [] if errors is None else errors
+        self.context = _NO_CONTEXT if context is None else context  # e.g. town from a group row
+
+    @property
+    def values(self):
+        return self._vals if self._layout is None else RowValues(self)
+
+    @property
+    def raw(self):
+        layout = self._layout
+        return self._raw if layout is None else RawCells(layout, self._raw)
+
+    def raw_cell(self, key: str, default=None):
+        """``raw.get(key)`` without building the view (hot loops)."""
+        layout = self._layout
+        if layout is None:
+            return self._raw.get(key, default)
+        i = layout.raw_index.get(key)
+        if i is None:
+            return default
+        value = self._raw[i]
+        return default if value == "" else value
+
+    def add_error(self, error: CellError) -> None:
+        if type(self.errors) is not list:  # NO_ERRORS, shared by the rows read without any
+            self.errors = list(self.errors)
+        self.errors.append(error)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def __repr__(self) -> str:
+        return f"ParsedRow({self.sheet!r}, {self.row}, {dict(self.values)!r}, errors={self.errors!r})"
+
+
+_NO_CONTEXT: dict[str, Any] = {}  # shared by rows below no group row: never written to
+NO_ERRORS: tuple = ()  # a row read without errors (add_error makes it a list)
+MISSING = object()  # a value slot not set
+
+
+class RowLayout:
+    """What the rows of one sheet share: the position of each field in a row's values
+    tuple and of each cell in its raw tuple."""
+
+    __slots__ = ("value_index", "raw_index", "raw_keys")
+
+    def __init__(self, value_keys, raw_keys):
+        self.value_index = {k: i for i, k in enumerate(value_keys)}
+        self.raw_keys = tuple(raw_keys)
+        self.raw_index = {k: i for i, k in enumerate(self.raw_keys)}
+
+
+class RowValues(MutableMapping):
+    """The dict-like view of a reader's row's parsed values (``ParsedRow.values``).
+
+    Fields the sheet reads are always present (None when blank); a few the reader may add
+    later (programme, year, a group row's town) have a slot that stays absent until set;
+    any other key goes to a small dict on the row, made on first use.
+    """
+
+    __slots__ = ("_row", "_index")
+
+    def __init__(self, row: ParsedRow):
+        self._row = row
+        self._index = row._layout.value_index
+
+    def __getitem__(self, key):
+        i = self._index.get(key)
+        if i is not None:
+            value = self._row._vals[i]
+            if value is not MISSING:
+                return value
+        else:
+            more = self._row._more
+            if more is not None and key in more:
+                return more[key]
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        i = self._index.get(key)
+        if i is not None:
+            value = self._row._vals[i]
+            return default if value is MISSING else value
+        more = self._row._more
+        return default if more is None else more.get(key, default)
+
+    def __contains__(self, key) -> bool:
+        i = self._index.get(key)
+        if i is not None:
+            return self._row._vals[i] is not MISSING
+        more = self._row._more
+        return more is not None and key in more
+
+    def _writable(self) -> list:
+        row = self._row
+        if type(row._vals) is tuple:  # the reader's compact form: copied on first write
+            row._vals = list(row._vals)
+        return row._vals
+
+    def __setitem__(self, key, value) -> None:
+        i = self._index.get(key)
+        if i is not None:
+            self._writable()[i] = value
+        else:
+            row = self._row
+            if row._more is None:
+                row._more = {}
+            row._more[key] = value
+
+    def __delitem__(self, key) -> None:
+        i = self._index.get(key)
+        row = self._row
+        if i is not None and row._vals[i] is not MISSING:
+            self._writable()[i] = MISSING
+        elif row._more is not None and key in row._more:
+            del row._more[key]
+        else:
+            raise KeyError(key)
+
+    def __iter__(self):
+        vals = self._row._vals
+        for key, i in self._index.items():
+            if vals[i] is not MISSING:
+                yield key
+        if self._row._more:
+            yield from self._row._more
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._row._vals if v is not MISSING) + len(self._row._more or ())
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+class RawCells(Mapping):
+    """A read-only dict-like view of one row's cells as read; blank cells read as None,
+    like the cells of columns no field reads are absent when blank."""
+
+    __slots__ = ("_layout", "_cells")
+
+    def __init__(self, layout: RowLayout, cells: tuple):
+        self._layout = layout
+        self._cells = cells
+
+    def __getitem__(self, key):
+        i = self._layout.raw_index.get(key)
+        if i is None:
+            raise KeyError(key)
+        value = self._cells[i]
+        if value == "":
+            if key in self._layout.value_index:
+                return None
+            raise KeyError(key)
+        return value
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __iter__(self):
+        cells, fields = self._cells, self._layout.value_index
+        for i, key in enumerate(self._layout.raw_keys):
+            if key in fields or cells[i] != "":
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 @dataclass
@@ -66,6 +248,7 @@ class ParsedSheet:
     year: int | None = None  # year inferred for this sheet (年度 column rows override)
     programme: str | None = None  # programme code for a recognition/revocation sheet
     rows: list[ParsedRow] = field(default_factory=list)
+    layout: RowLayout | None = None  # how the reader's rows of this sheet store their cells
 
 
 @dataclass
@@ -100,20 +283,68 @@ class Change:
                 "field": self.label, "old": _text(self.old), "new": _text(self.new)}
 
 
-@dataclass(slots=True)  # a 100,000-row import holds 100,000 of these
 class PlannedRow:
-    parsed: ParsedRow
-    status: str  # NEW / UPDATED / UNCHANGED / ERROR
-    uscc: str = ""
-    firm_id: int | None = None
-    changes: list[Change] = field(default_factory=list)
-    errors: list[CellError] = field(default_factory=list)  # parse errors + matching errors
-    # What the importer will write for this row (its own business; the preview ignores it).
-    entity: str = ""  # entity type the row creates or changes: firm / recognition / …
-    entity_id: int | None = None  # the stored record an update applies to
-    writes: dict[str, Any] = field(default_factory=dict)  # columns to insert, or to set
-    new_firm: Any = None  # a firm this row needs created first (importer_base.NewFirm)
-    extra: dict[str, Any] = field(default_factory=dict)  # links to records of the same batch …
+    """One row's fate: its class, the changes an update makes, its errors, and what the
+    importer will write for it (its own business; the preview ignores that part).
+
+    A 100,000-row import holds 100,000 of these next to their ParsedRows, so there is no
+    instance dict and ``changes``, ``writes`` and ``extra`` are made on first use (a row
+    that stays 未变 or only creates a firm never needs them).
+    """
+
+    __slots__ = ("parsed", "status", "uscc", "firm_id", "_changes", "errors", "entity",
+                 "entity_id", "_writes", "new_firm", "_extra", "before", "title")
+
+    def __init__(self, parsed: ParsedRow, status: str, uscc: str = "", firm_id: int | None = None,
+                 changes: list[Change] | None = None, errors: list[CellError] | None = None,
+                 entity: str = "", entity_id: int | None = None, writes: dict | None = None,
+                 new_firm: Any = None, extra: dict | None = None):
+        self.parsed = parsed
+        self.status = status  # NEW / UPDATED / UNCHANGED / ERROR
+        self.uscc = uscc
+        self.firm_id = firm_id
+        self._changes = changes
+        self.errors = [] if errors is None else errors  # parse errors + matching errors
+        self.entity = entity  # entity type the row creates or changes: firm / recognition / …
+        self.entity_id = entity_id  # the stored record an update applies to
+        self._writes = writes  # columns to insert, or to set
+        self.new_firm = new_firm  # a firm this row needs created first (importer_base.NewFirm)
+        self._extra = extra  # links to records of the same batch …
+        self.before: tuple | None = None  # stored values an update replaces, in ``writes`` order
+        self.title = ""  # the stored record's name, for the audit summary
+
+    @property
+    def changes(self) -> list[Change]:
+        if self._changes is None:
+            self._changes = []
+        return self._changes
+
+    @changes.setter
+    def changes(self, value: list[Change]) -> None:
+        self._changes = value
+
+    @property
+    def writes(self) -> dict[str, Any]:
+        if self._writes is None:
+            self._writes = {}
+        return self._writes
+
+    @writes.setter
+    def writes(self, value: dict[str, Any]) -> None:
+        self._writes = value
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    @extra.setter
+    def extra(self, value: dict[str, Any]) -> None:
+        self._extra = value
+
+    def __repr__(self) -> str:
+        return f"PlannedRow({self.parsed.sheet!r}, {self.parsed.row}, {self.status!r})"
 
 
 @dataclass
@@ -133,7 +364,7 @@ class ImportPlan:
 
     @property
     def changes(self) -> list[Change]:
-        return [c for r in self.rows for c in r.changes]
+        return [c for r in self.rows if r._changes for c in r._changes]
 
 
 def _text(value) -> str:

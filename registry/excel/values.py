@@ -55,14 +55,29 @@ def _number_text(text: str, units: tuple[str, ...]) -> Decimal | None:
     return Decimal(s)
 
 
+_WHOLE: dict[int, Decimal] = {}  # one Decimal per whole number seen (they repeat: 100, 500 …)
+_WHOLE_MAX = 50_000
+
+
+def _whole(number: int) -> Decimal:
+    """A whole-number Decimal, shared between cells (Decimals are immutable; 100,000 of
+    them at 104 bytes each are a tenth of a large roster's parsed size)."""
+    found = _WHOLE.get(number)
+    if found is None:
+        found = Decimal(number)
+        if len(_WHOLE) < _WHOLE_MAX:
+            _WHOLE[number] = found
+    return found
+
+
 def _to_decimal(value: Any, units: tuple[str, ...]) -> Decimal | None:
     kind = type(value)
     if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise CellProblem("{label}不是有效的数字")
-        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
+        return _whole(int(value)) if value.is_integer() else Decimal(repr(value))
     if kind is int:
-        return Decimal(value)
+        return _whole(value)
     if kind is str:
         return _number_text(value, units)
     if kind is bool:
