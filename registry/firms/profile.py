@@ -76,7 +76,10 @@ def firm_profile(firm, today: date | None = None) -> dict:
     by_programme: dict = defaultdict(list)
     for rec in recognitions:
         by_programme[rec.programme].append(rec)
-    ladder = sorted((p for p in by_programme if p.is_ladder_rung), key=lambda p: p.ladder_rank or 0)
+    # The rungs of the ladder the firm has reached (a revoked recognition does not count).
+    ladder = sorted((p for p, recs in by_programme.items()
+                     if p.is_ladder_rung and any(r.status != "revoked" for r in recs)),
+                    key=lambda p: p.ladder_rank or 0)
     institutions = list(db.session.scalars(
         select(RdInstitution).where(RdInstitution.firm_id == firm.id)
         .options(selectinload(RdInstitution.level_changes)).order_by(RdInstitution.id)

@@ -205,3 +205,34 @@ def test_expired_and_revoked_certificates_say_so(client, login, make):
     page = text(client.get(f"/firms/{firm.id}"))
     assert "已到期" in page
     assert re.search(r"已撤销</span>\s*<span[^>]*>（弄虚作假）", page)
+
+
+def test_detail_page_timeline_follows_the_ladder_and_actions_follow_the_role(client, login, make):
+    firm = make.firm("慈溪市梯度成长电器有限公司", town="浒山街道")
+    make.recognition(firm, "high_tech", 2015, certificate_no="GR201533100007",
+                     valid_from=date(2015, 10, 1), valid_until=date(2018, 9, 30))
+    make.recognition(firm, "gazelle", 2016)
+    make.recognition(firm, "eaglet", 2013)
+    make.recognition(firm, "lead_goose", 2016, status="revoked", revoked_on=date(2016, 12, 1),
+                     revoke_reason="复核不合格")
+    make.session.commit()
+    login("staff")
+    page = text(client.get(f"/firms/{firm.id}"))
+    timeline = page[page.index('aria-label="认定时间轴"'):page.index("</table>", page.index('aria-label="认定时间轴"'))]
+    rows = re.findall(r'<th scope="row"[^>]*>(.*?)</th>', timeline, re.S)
+    labels = [re.sub(r"<[^>]+>|\s", "", r) for r in rows]
+    assert labels == ["梯度1雏鹰企业", "梯度2瞪羚企业", "梯度3头雁企业", "高新技术企业"]
+    years = re.findall(r'<th scope="col"[^>]*>(\d{4})</th>', timeline)
+    assert years[0] == "2013" and years[-1] == "2018"
+    assert "tl-revoked" in timeline and "tl-start" in timeline and "tl-held" in timeline
+    header = page[:page.index('id="sec-profile"')]
+    assert "雏鹰企业" in header and "瞪羚企业" in header and "头雁企业" not in header  # revoked rung
+    for action in ("修改信息", "更名", "变更状态", "新增认定"):
+        assert action in header
+    assert "撤销</a>" in page
+
+    client.post("/auth/logout")  # logging out and in again replaces the cached user
+    login("viewer")
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert "认定时间轴" in page and "修改信息" not in page and "撤销</a>" not in page
+    assert "变更记录" in page
