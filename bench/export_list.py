@@ -9,7 +9,8 @@ the two alternate over several rounds and the median times are compared.
              title, borders, widths, frozen header, A4 print setup, footnote, formula safety.
 
 Targets (issue #6): exporter time ≤ 1.15 × baseline, exporter peak memory ≤ 100 MiB.
-Wall-clock times on a shared machine: read the ratio.
+The ratio is taken on CPU time (``time.process_time``): on a shared machine the wall clock
+mostly measures the neighbours. Wall-clock medians are printed beside it.
 
     .venv/bin/python -m bench.export_list [--rows 100000] [--rounds 3]
 """
@@ -42,12 +43,15 @@ def rows(n: int):
 
 
 def step(name: str, n: int) -> dict:
-    t0 = time.perf_counter()
+    """One measured write; imports happen before the clock starts (they are not the export)."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from registry.lists.workbooks import official_sheet, official_workbook
+
+    t0, c0 = time.perf_counter(), time.process_time()
     if name == "baseline":
-        from io import BytesIO
-
-        from openpyxl import Workbook
-
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("名单")
         ws.append([TITLE])
@@ -59,12 +63,10 @@ def step(name: str, n: int) -> dict:
         wb.save(out)
         size = len(out.getvalue())
     else:
-        from registry.lists.workbooks import official_sheet, official_workbook
-
         size = len(official_workbook([official_sheet(TITLE, rows(n), footnote=FOOTNOTE)]))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mib": peak, "bytes": size}
+    return {"seconds": seconds, "cpu": cpu, "peak_mib": peak, "bytes": size}
 
 
 def run_child(name: str, n: int) -> dict:
@@ -87,17 +89,22 @@ def main() -> None:
         order = ("baseline", "exporter") if r % 2 == 0 else ("exporter", "baseline")
         for name in order:
             results[name].append(run_child(name, args.rows))
-    base = statistics.median(x["seconds"] for x in results["baseline"])
-    ours = statistics.median(x["seconds"] for x in results["exporter"])
+    def median(name, key):
+        return statistics.median(x[key] for x in results[name])
+
+    base, ours = median("baseline", "cpu"), median("exporter", "cpu")
     peak = max(x["peak_mib"] for x in results["exporter"])
     base_peak = max(x["peak_mib"] for x in results["baseline"])
     ratio = ours / base
-    print(f"rows: {args.rows:,}   rounds: {args.rounds} (median times; each step in its own process)")
-    print(f"baseline  openpyxl write-only, bare values : {base:7.2f} s   peak {base_peak:6.1f} MiB")
-    print(f"exporter  official list (styled, safe)     : {ours:7.2f} s   peak {peak:6.1f} MiB"
-          f"   file {results['exporter'][0]['bytes'] / 2**20:.1f} MiB")
-    print(f"time ratio      {ratio:5.2f} ×   target ≤ {TIME_TARGET:.2f} ×   "
+    print(f"rows: {args.rows:,}   rounds: {args.rounds} (medians; each step in its own process)")
+    print(f"baseline  openpyxl write-only, bare values : {base:7.2f} s CPU  {median('baseline', 'seconds'):7.2f} s wall"
+          f"   peak {base_peak:6.1f} MiB")
+    print(f"exporter  official list (styled, safe)     : {ours:7.2f} s CPU  {median('exporter', 'seconds'):7.2f} s wall"
+          f"   peak {peak:6.1f} MiB   file {results['exporter'][0]['bytes'] / 2**20:.1f} MiB")
+    print(f"time ratio (CPU)  {ratio:5.2f} ×   target ≤ {TIME_TARGET:.2f} ×   "
           f"{'OK' if ratio <= TIME_TARGET else 'MISSED'}")
+    print(f"wall ratio        {median('exporter', 'seconds') / median('baseline', 'seconds'):5.2f} ×   "
+          f"(for information: wall time on a shared machine)")
     print(f"peak memory   {peak:7.1f} MiB   target ≤ {MEMORY_TARGET_MIB} MiB   "
           f"{'OK' if peak <= MEMORY_TARGET_MIB else 'MISSED'}")
 
