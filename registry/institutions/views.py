@@ -10,12 +10,10 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from registry import reference
 from registry.audit.services import entries_for
 from registry.auth.access import bureau_required, editor_required
-from registry.errors import RegistryError
 from registry.extensions import db
 from registry.firms.services import get_firm_for
 from registry.institutions import services
@@ -23,11 +21,10 @@ from registry.institutions.export import institutions_workbook
 from registry.institutions.forms import (
     EndForm, InstitutionFilterForm, InstitutionForm, LevelChangeForm, NewInstitutionForm,
 )
-from registry.institutions.web import readable, refused, xlsx
+from registry.institutions.web import FAILED, readable, refused, xlsx
 from registry.vocab import LEVEL_CHANGE_KINDS, LEVELS
 
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")
-FAILED = (RegistryError, StaleDataError)
 
 
 def _filter():

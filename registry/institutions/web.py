@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from flask import flash, send_file
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.errors import RegistryError
@@ -19,6 +20,8 @@ from registry.firms.models import Firm
 from registry.institutions.shared import StaleEdit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: What a view catches around its service call and commit.
+FAILED = (RegistryError, StaleDataError, IntegrityError)
 RACE = ("保存未成功：就在您保存的同时，该记录已被他人修改。您的内容没有保存，"
         "也没有覆盖他人的修改；请重新打开页面核对后再保存。")
 
@@ -28,6 +31,9 @@ def refused(form, exc: Exception) -> list:
     db.session.rollback()
     if isinstance(exc, StaleDataError):
         flash(RACE, "warning")
+        return []
+    if isinstance(exc, IntegrityError):  # a duplicate saved by someone else a moment ago
+        flash("保存未成功：与刚刚保存的另一条记录冲突（如名称重复）。请核对后重试。", "danger")
         return []
     if isinstance(exc, StaleEdit):
         if hasattr(form, "version"):

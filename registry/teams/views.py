@@ -10,21 +10,18 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from registry import reference
 from registry.auth.access import bureau_required, editor_required
-from registry.errors import RegistryError
 from registry.extensions import db
 from registry.firms.services import get_firm_for
-from registry.institutions.web import readable, refused, xlsx
+from registry.institutions.web import FAILED, readable, refused, xlsx
 from registry.teams import services
 from registry.teams.evaluations import exited_by
 from registry.teams.export import teams_workbook
 from registry.teams.forms import ActionForm, ExitForm, TeamFilterForm, TeamForm, YearForm
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
-FAILED = (RegistryError, StaleDataError)
 EDITORS = ("admin", "staff", "town")
 
 
