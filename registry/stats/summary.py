@@ -28,6 +28,16 @@ def _change(now: int, before: int, year: int) -> str:
     return f"与{year}年持平"
 
 
+def high_tech_change(stats: dict) -> dict | None:
+    """{"name", "base", "diff"}: 高企 now against 2011 (or the year before), for the tile."""
+    name = next((p.short_name for p in programmes() if p.code == "high_tech"), None)
+    series, year = stats["high_tech_valid_by_year"], stats["year"]
+    base = BASE_YEAR if year > BASE_YEAR and str(BASE_YEAR) in series else year - 1
+    if name is None or str(base) not in series or str(year) not in series:
+        return None
+    return {"name": name, "base": base, "diff": series[str(year)] - series[str(base)]}
+
+
 def summary_text(stats: dict) -> str:
     """One paragraph in the bureau's phrasing with the figures of ``stats``."""
     year, zone = stats["year"], stats["zone"]

@@ -17,7 +17,7 @@ from registry.errors import ValidationError
 from registry.stats.export import stats_workbook
 from registry.stats.serialize import dumps, dumps_for_script
 from registry.stats.services import compute, data_years, default_year, parse_year, parse_zone, zone_choices
-from registry.stats.summary import summary_text
+from registry.stats.summary import high_tech_change, summary_text
 from registry.stats.trends import ladder, trends
 
 bp = Blueprint("stats", __name__, url_prefix="")
@@ -47,7 +47,8 @@ def index():
                "zone_label": zone.label}
     return render_template("stats/index.html", stats=stats, zone=zone, year=year,
                            summary=summary_text(stats), payload=dumps_for_script(payload),
-                           zones=zone_choices(), years=_year_options(year))
+                           zones=zone_choices(), years=_year_options(year),
+                           high_tech=high_tech_change(stats))
 
 
 def _year_options(year: int) -> list[int]:
