@@ -231,6 +231,28 @@ def add_entries(actor, tier_list: TierList, firms: list[Firm], *, source: str = 
     return added, refused
 
 
+def imported_firms(tier_list: TierList) -> list[Firm]:
+    """Firms holding this programme's recognition for the list's year that no list claims —
+    typically rows of a recognition workbook imported at 数据导入 — not yet on this list."""
+    from registry.recognitions.models import Recognition
+
+    on_list = {e.firm_id for e in tier_list.entries}
+    firms = db.session.scalars(
+        select(Firm).join(Recognition, Recognition.firm_id == Firm.id)
+        .where(Recognition.programme_id == tier_list.programme_id, Recognition.year == tier_list.year,
+               Recognition.tier_list_id.is_(None), Recognition.status == "valid")
+        .options(selectinload(Firm.town), selectinload(Firm.industry)).order_by(Firm.name))
+    return [f for f in firms if f.id not in on_list]
+
+
+def add_imported(actor, tier_list: TierList) -> tuple[int, list[str]]:
+    """Put every imported, unclaimed recognition of the list's programme and year on it."""
+    firms = imported_firms(tier_list)
+    if not firms:
+        raise ValidationError("没有可加入的导入认定记录（本类别本年度的认定均已在名单中）。")
+    return add_entries(actor, tier_list, firms, source="import")
+
+
 def remove_entry(actor, tier_list: TierList, entry_id) -> None:
     """Drop an entry from a draft (during 公示 use an objection or a withdrawal)."""
     _editable(tier_list, "移除企业")

@@ -101,7 +101,9 @@ def detail(list_id):
         edit_form=ListEditForm(obj=tier_list), notice_form=NoticeForm(obj=tier_list),
         version_form=VersionForm(version=tier_list.version), add_form=AddFirmForm(),
         entry_form=EntryForm(), objection_form=objection_form, resolve_form=ResolveForm(),
-        amend_form=AmendForm(), today=services.today_local(), sources=services.SOURCES)
+        amend_form=AmendForm(), today=services.today_local(), sources=services.SOURCES,
+        imported=len(services.imported_firms(tier_list))
+        if tier_list.status == "draft" and current_user.is_staff else 0)
 
 
 @bp.route("/<list_id>/edit", methods=["POST"])
@@ -145,6 +147,21 @@ def add_entry(list_id):
     except RegistryError as exc:
         return _fail(exc, list_id)
     return _done(f"已添加 {firm.name}。", list_id)
+
+
+@bp.route("/<list_id>/entries/import", methods=["POST"])
+@staff_required
+def add_imported(list_id):
+    tier_list = services.get_list_for(current_user, list_id)
+    form = VersionForm()
+    try:
+        if not form.validate_on_submit():
+            raise RegistryError(_first_error(form))
+        added, refused = services.add_imported(current_user, tier_list)
+    except RegistryError as exc:
+        return _fail(exc, list_id)
+    return _done(f"已从导入的认定记录加入 {added} 家。" + (f"未加入：{'；'.join(refused[:10])}" if refused else ""),
+                 list_id)
 
 
 @bp.route("/<list_id>/entries/remove", methods=["POST"])

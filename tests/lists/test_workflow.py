@@ -236,3 +236,21 @@ def test_a_firm_is_on_one_list_of_a_programme_and_year(make, staff):
         services.add_entry(staff, second, firm)
     other_year = services.create_list(staff, programme=make.programme("eaglet"), year=2017)
     services.add_entry(staff, other_year, firm)
+
+
+def test_recognitions_imported_before_join_the_list_and_are_adopted(make, staff):
+    a, b, claimed = make.firm("导入甲"), make.firm("导入乙"), make.firm("已属名单")
+    make.recognition(a, "eaglet", 2016), make.recognition(b, "eaglet", 2016)
+    make.recognition(make.firm("别的年度"), "eaglet", 2015)
+    other = noticed_list(make, staff, [claimed], batch="第一批")
+    services.publish(staff, other, today=AFTER)
+    tier_list = services.create_list(staff, programme=make.programme("eaglet"), year=2016, batch="第二批")
+    assert [f.name for f in services.imported_firms(tier_list)] == ["导入乙", "导入甲"]
+    added, refused = services.add_imported(staff, tier_list)
+    assert (added, refused) == (2, []) and {e.source for e in tier_list.entries} == {"import"}
+    with pytest.raises(ValidationError, match="没有可加入"):
+        services.add_imported(staff, tier_list)
+    services.start_notice(staff, tier_list, notice_from=date(2016, 11, 18), notice_until=date(2016, 11, 24))
+    services.publish(staff, tier_list, today=AFTER)
+    assert make.session.scalar(select(func.count()).select_from(Recognition).where(
+        Recognition.tier_list_id == tier_list.id)) == 2
