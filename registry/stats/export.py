@@ -70,10 +70,12 @@ def stats_workbook(stats: dict, summary: str, label: str) -> bytes:
               [(TEAM_LABELS[k], stats["teams"][k]) for k in TEAM_KEYS],
               title_row=_title(stats, label, "科技创新团队")),
         Sheet("分镇街道", _breakdown_columns(stats, "镇（街道）"),
-              [_breakdown_row(n, part) for n, part in stats["by_town"].items()],
+              [_breakdown_row(n, part) for n, part in stats["by_town"].items()]
+              + [_breakdown_row("合计", stats)],
               title_row=_title(stats, label, "分镇（街道）统计")),
         Sheet("分产业", _breakdown_columns(stats, "所属产业"),
-              [_breakdown_row(n, part) for n, part in stats["by_industry"].items()],
+              [_breakdown_row(n, part) for n, part in stats["by_industry"].items()]
+              + [_breakdown_row("合计", stats)],
               title_row=_title(stats, label, "分产业（“3+3”）统计")),
     ]
     return write_workbook(sheets, title=f"{label}{stats['year']}年科技统计")

@@ -99,6 +99,8 @@ def test_the_workbook_holds_every_breakdown(client, login, built, ctx):
     assert hushan[header.index("研发机构·合计")] == 3
     assert hushan[header.index(f"{names['high_tech']}·年末有效")] == 1
     assert town.cell(row=3, column=header.index("规上企业研发机构设置率") + 1).number_format == "0.00%"
+    total = next(r for r in town.iter_rows(min_row=3, values_only=True) if r[0] == "合计")
+    assert total[header.index("研发机构·合计")] == 5
     industry = {r[0]: r for r in wb["分产业"].iter_rows(min_row=3, values_only=True)}
     assert industry["新材料"][header.index("累计培育团队（个）")] == 2
     overview = dict(wb["总览"].iter_rows(min_row=3, values_only=True))
