@@ -227,10 +227,16 @@ def update_team(actor, team: Team, *, version, firm_text=None, name, leader_name
     changed = {k: v for k, v in values.items() if getattr(team, k) != v}
     if not changed:
         return team
+    old_firm = team.firm
     for key, value in changed.items():
         setattr(team, key, value)
     audit(actor, "update", team, f"修改科技创新团队 {team.name}（{'、'.join(LABELS[k] for k in changed)}）",
           before=before)
+    if "firm_id" in changed:  # the former host's 档案 history says where the team went
+        new_name = db.session.scalar(select(Firm.name).where(Firm.id == team.firm_id))
+        record(actor, "update", ENTITY, team.id, firm_id=old_firm.id,
+               summary=f"科技创新团队 {team.name} 依托企业变更：{old_firm.name} → {new_name}"[:255],
+               before={"firm_id": old_firm.id}, after={"firm_id": team.firm_id})
     return team
 
 
@@ -298,11 +304,16 @@ def ordered_members(team: Team) -> list[TeamMember]:
 
 
 def team_history(team: Team, limit: int = 100) -> list:
-    """The team's audit entries with those of its members and evaluations, newest first."""
+    """The team's audit entries with those of its members and evaluations, newest first
+    (children are found through every host firm the team has had)."""
+    from registry.audit.models import AuditLog
     from registry.audit.services import entries_for
 
-    entries = entries_for(firm_id=team.firm_id, entity_type=(ENTITY, "team_member", "team_evaluation"),
-                          limit=limit * 3)
-    own = [e for e in entries if (e.entity_type == ENTITY and e.entity_id == team.id)
-           or (e.entity_type != ENTITY and ((e.after or {}).get("team_id") == team.id))]
-    return own[:limit]
+    own = entries_for(entity_type=ENTITY, entity_id=team.id, limit=None)
+    firms = {e.firm_id for e in own if e.firm_id} | {team.firm_id}
+    children = db.session.scalars(
+        select(AuditLog).where(AuditLog.entity_type.in_(("team_member", "team_evaluation")),
+                               AuditLog.firm_id.in_(firms))
+        .options(selectinload(AuditLog.user)).order_by(AuditLog.id.desc()).limit(limit * 5))
+    mine = [e for e in children if ((e.after or {}).get("team_id") or (e.before or {}).get("team_id")) == team.id]
+    return sorted(own + mine, key=lambda e: (e.at, e.id), reverse=True)[:limit]

@@ -224,3 +224,18 @@ def test_team_list_filters(make):
     assert run(town_id=make.town("周巷镇").id) == ["乙团队"]
     assert run(year=2012) == ["甲团队"]
     assert run(q="王建国") == ["乙团队", "甲团队"]
+
+
+def test_moving_a_team_to_another_host_is_recorded_on_both_firms(make):
+    staff = make.user("staff")
+    old, new = make.firm("慈溪市旧东家电器有限公司"), make.firm("慈溪市新东家电器有限公司")
+    team = make_team(make, staff, old, name="迁移团队", members=CREW[:1])
+    services.update_team(staff, team, version=team.version, firm_text=new.uscc, name=team.name,
+                         leader_name="王建国", field=team.field, recognised_year=2013, projects_in_progress=2)
+    make.session.flush()
+    assert team.firm_id == new.id
+    on_old = [e for e in audit(make.session, "team") if e.firm_id == old.id]
+    assert on_old[-1].summary.endswith("慈溪市旧东家电器有限公司 → 慈溪市新东家电器有限公司")
+    history = services.team_history(team)
+    assert any(e.entity_type == "team_member" for e in history)  # written while at the old host
+    assert history[0].firm_id in (old.id, new.id) and len({e.id for e in history}) == len(history)
