@@ -67,7 +67,9 @@ def get_list_for(user, list_id) -> TierList:
     (and then sees that part of it). NotFound otherwise — no existence leak."""
     if user is None or user.role == "firm":
         raise NotFound("名单不存在。")
-    tier_list = db.session.get(TierList, _id(list_id))
+    tier_list = db.session.get(TierList, _id(list_id), options=[
+        selectinload(TierList.programme),
+        selectinload(TierList.entries).selectinload(TierListEntry.firm).selectinload(Firm.town)])
     if tier_list is None:
         raise NotFound("名单不存在。")
     towns = town_ids(user)
