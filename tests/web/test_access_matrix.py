@@ -211,9 +211,8 @@ def _secrets(make, firm) -> set[str]:
     owned |= {t for t in tables.values()
               if any(fk.column.table in owned for fk in t.foreign_keys) and t.name != "audit_log"}
     for table in owned:
-        for column in ("name", "title"):
-            if column in table.c:
-                found |= {v for v in make.session.scalars(select(table.c[column])) if v}
+        if "name" in table.c:
+            found |= {v for v in make.session.scalars(select(table.c.name)) if v}
     return {s for s in found if len(s) >= 4}  # two-character person names match by chance
 
 
