@@ -36,8 +36,8 @@ class Zone:
 
     key: str
     label: str
-    town_ids: tuple | None  # None = no filter (every firm, with or without a town)
-    include_no_town: bool
+    town_ids: tuple | None  # None = every town
+    include_no_town: bool  # firms without a town count too (all, 不含新区)
 
 
 def parse_year(value) -> int:
@@ -71,12 +71,9 @@ def parse_zone(value) -> Zone:
 
 
 def sql_towns(zone: Zone):
-    """The town ids to filter on in SQL; None when no filter is needed."""
-    if zone.key == ALL:
-        return None
-    if zone.key == EXCLUDE_NEW_AREA:
-        return None  # filtered after aggregation: firms without a town must stay in
-    return zone.town_ids
+    """The town ids to filter on in SQL; None when the filter must wait for the cells
+    (a zone that keeps firms without a town cannot say so with ``town_id IN``)."""
+    return None if zone.include_no_town else zone.town_ids
 
 
 class Figures:
@@ -177,11 +174,11 @@ def compute(year, zone="all") -> dict:
 
 
 def cell_filter(zone: Zone):
-    """Which towns' cells belong to the zone (the SQL filter already did the rest)."""
-    if zone.key != EXCLUDE_NEW_AREA:
+    """Which towns' cells belong to the zone (for the zones ``sql_towns`` left unfiltered)."""
+    if zone.town_ids is None:
         return lambda town_id: True
     allowed = set(zone.town_ids)
-    return lambda town_id: town_id is None or town_id in allowed
+    return lambda town_id: town_id in allowed or (town_id is None and zone.include_no_town)
 
 
 def _ordered(scopes: dict):
