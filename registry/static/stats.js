@@ -120,12 +120,13 @@
     series.push({ name: "企业研发机构", type: "bar", barMaxWidth: 14,
                   data: cats.map(function (c) { return parts[c].rd_institutions.total; }) });
     var catAxis = { type: "category", data: cats, inverse: horizontal, axisLabel: { interval: 0 } };
-    var valAxis = { type: "value", name: "家", minInterval: 1 };
+    var valAxis = { type: "value", minInterval: 1 };
     if (!horizontal) { catAxis.axisLabel.rotate = 30; }
     chart(id, {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { top: 0, type: "scroll" },
-      grid: { left: horizontal ? 90 : 50, right: 20, top: 40, bottom: horizontal ? 20 : 70 },
+      legend: { top: 0 },  // plain: wraps onto a second line instead of hiding entries
+      grid: { left: horizontal ? 90 : 50, right: 20, top: series.length > 4 ? 80 : 40,
+              bottom: horizontal ? 20 : 70 },
       xAxis: horizontal ? valAxis : catAxis,
       yAxis: horizontal ? catAxis : valAxis,
       series: series
