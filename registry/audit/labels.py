@@ -40,6 +40,15 @@ ACTIONS = {
     "reactivate": "启用",
     "reset_password": "重置密码",
     "login": "登录",
+    "close": "注销",
+    "ningbo": "入选宁波市级",
+    "add_entry": "名单增加企业",
+    "remove_entry": "名单移出企业",
+    "update_entry": "修改名单条目",
+    "resolve_objection": "处理异议",
+    "amend": "更正",
+    "copy": "复制",
+    "move": "变更依托企业",
 }
 
 ENTITIES = {
@@ -60,6 +69,9 @@ ENTITIES = {
     "import_batch": "导入批次",
     "town": "镇（街道）",
     "industry": "产业",
+    "criteria_set": "认定标准",
+    "criterion": "认定标准条目",
+    "high_tech_report": "高企年报",
 }
 
 FIELDS = {
@@ -101,6 +113,9 @@ FIELDS = {
     "username": "用户名", "display_name": "姓名", "towns": "负责镇（街道）", "firm_id": "企业",
     "is_active": "启用", "is_active_flag": "启用", "must_change_password": "须修改密码",
     "firm": "所属企业", "password_changed": "密码已修改", "last_login_at": "最近登录",
+    "version": "版本号", "firm_name": "企业名称", "town_name": "所在镇（街道）",
+    "seq": "序号", "source": "来源", "label": "名称", "params": "参数",
+    "inst_name": "研发机构名称", "team_name": "团队名称", "member_name": "成员姓名",
     # import batches
     "filename": "文件名", "total_rows": "总行数", "created_count": "新增数",
     "updated_count": "更新数", "unchanged_count": "未变数", "error_count": "错误数",
@@ -127,8 +142,21 @@ def entity_label(code: str | None) -> str:
     return ENTITIES.get(code or "", code or "")
 
 
-def field_label(name: str) -> str:
-    return FIELDS.get(name, name)
+#: Field names that mean something else on one kind of record.
+FIELDS_BY_ENTITY = {
+    "tier_list": {"title": "名单标题", "year": "年度", "document_no": "文号"},
+    "rd_institution": {"name": "机构名称", "firm_id": "依托企业", "recognised_year": "现级别认定年份"},
+    "team": {"name": "团队名称", "firm_id": "依托企业", "recognised_year": "认定年份"},
+    "team_member": {"name": "姓名"},
+    "firm": {"name": "企业名称"},
+    "programme": {"name": "类别名称", "level": "层级"},
+    "criterion": {"kind": "条件类型"},
+}
+
+
+def field_label(name: str, entity_type: str | None = None) -> str:
+    special = FIELDS_BY_ENTITY.get(entity_type or "", {})
+    return special.get(name) or FIELDS.get(name, name)
 
 
 def code_labels(entity_type: str | None, field: str) -> dict | None:

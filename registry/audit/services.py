@@ -92,13 +92,15 @@ class Change:
 
 
 class Names:
-    """Id → name for the reference tables an entry may point to (towns, industries,
-    programmes), loaded once per Names object on first use."""
+    """Id → name for what an entry may point to: the reference tables (towns, industries,
+    programmes) loaded whole on first use, firms one id at a time; cached per object."""
 
     def __init__(self):
         self._maps: dict[str, dict] = {}
 
     def get(self, field: str, value):
+        if field == "firm_id":
+            return self._firm(value)
         table = {"town_id": "towns", "industry_id": "industries", "programme_id": "programmes"}.get(field)
         if table is None:
             return None
@@ -108,6 +110,20 @@ class Names:
             return self._maps[table].get(int(value))
         except (TypeError, ValueError):
             return None
+
+    def _firm(self, value):
+        """A firm's name, fetched one id at a time (firms are many; an entry names few)."""
+        from registry.firms.models import Firm
+
+        firms = self._maps.setdefault("firms", {})
+        try:
+            fid = int(value)
+        except (TypeError, ValueError):
+            return None
+        if fid not in firms:
+            firms[fid] = db.session.scalar(select(Firm.name).where(Firm.id == fid)) \
+                if 0 < fid <= 2**31 - 1 else None
+        return firms[fid]
 
     @staticmethod
     def _load(table: str) -> dict:
@@ -127,7 +143,7 @@ def format_value(entity_type: str | None, field: str, value, names: Names | None
     if isinstance(value, (list, tuple)):
         return "、".join(format_value(entity_type, field, v, names) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{labels.field_label(k)}：{format_value(entity_type, k, v, names)}"
+        return "；".join(f"{labels.field_label(k, entity_type)}：{format_value(entity_type, k, v, names)}"
                         for k, v in value.items())
     codes = labels.code_labels(entity_type, field)
     if codes and value in codes:
@@ -162,7 +178,7 @@ def diff(entry: AuditLog, names: Names | None = None, *, only_changed: bool = Tr
         if only_changed and not (before and after) and _norm(a if after else b) is None:
             continue  # a creation (or deletion) lists what was there, not every empty field
         both = bool(before) and bool(after)  # an update: a missing side was empty
-        rows.append(Change(key, labels.field_label(key),
+        rows.append(Change(key, labels.field_label(key, entry.entity_type),
                            format_value(entry.entity_type, key, b, names) if both or key in before else "",
                            format_value(entry.entity_type, key, a, names) if both or key in after else "",
                            changed))

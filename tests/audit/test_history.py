@@ -98,3 +98,21 @@ def test_history_macro_shows_who_when_what_and_before_after(app, ctx, make):
     assert "注册资本（万元）" in html and "2010-05-12" in html
     assert html.index("更名") < html.index("导入")
     assert "暂无变更记录" in empty
+
+
+def test_labels_depend_on_the_kind_of_record_and_firm_ids_read_as_names(app, ctx, make):
+    from registry.audit.services import Names
+
+    old_host = make.firm("慈溪市原依托电器有限公司")
+    new_host = make.firm("慈溪市新依托电器有限公司")
+    entry = _entry(make, None, new_host, entity_type="team", entity_id=5,
+                   before={"firm_id": old_host.id, "name": "甲团队", "level": "cixi"},
+                   after={"firm_id": new_host.id, "name": "乙团队", "level": "ningbo"})
+    rows = {r.field: r for r in diff(entry, Names())}
+    assert (rows["firm_id"].label, rows["firm_id"].before, rows["firm_id"].after) == \
+        ("依托企业", "慈溪市原依托电器有限公司", "慈溪市新依托电器有限公司")
+    assert rows["name"].label == "团队名称"
+    assert (rows["level"].before, rows["level"].after) == ("慈溪市级", "宁波市级")
+    listed = _entry(make, None, new_host, entity_type="tier_list", entity_id=1,
+                    before={"title": "旧标题"}, after={"title": "新标题"})
+    assert diff(listed)[0].label == "名单标题"
