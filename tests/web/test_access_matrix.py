@@ -12,7 +12,10 @@ in (``view.allowed_roles``). The tests below prove, for every route the app has:
 4. object scope: a town officer of ANOTHER town and a firm user of ANOTHER firm get 403 or
    404 on every route that names a record (``*_id`` arguments), and no page, list, search
    or export they can open shows the out-of-scope records' names (BUREAU_WIDE declares
-   the records every bureau user may read whole, with the reason).
+   the records every bureau user may read whole, with the reason);
+5. the roles of the issue hold as rules over endpoints (POLICY): user administration and
+   programme settings admin-only; the audit log, imports and every change to tier lists
+   staff-only (town officers do not publish).
 
 URL arguments are filled from SAMPLES by name: a new kind of argument needs a sample here,
 so the matrix can never silently skip a route.
@@ -120,6 +123,27 @@ def test_every_route_declares_who_may_use_it(app):
         view = _view(app, rule)
         assert view.allowed_roles <= set(ROLES), rule.endpoint
         assert getattr(view, "writes_allowed_to", frozenset()) <= view.allowed_roles, rule.endpoint
+
+
+#: The roles of the issue, as rules over endpoints: (what, predicate on rule, roles allowed).
+POLICY = [
+    ("user administration is admin-only", lambda r: r.endpoint.startswith("auth.user"), {"admin"}),
+    ("programme settings are admin-only", lambda r: r.endpoint.startswith("recognitions.programme"),
+     {"admin"}),
+    ("the audit log is staff-only", lambda r: r.endpoint.startswith("audit."), {"admin", "staff"}),
+    ("imports are staff-only", lambda r: r.endpoint.startswith("excel."), {"admin", "staff"}),
+    ("town officers do not publish: every change to tier lists is staff-only",
+     lambda r: r.endpoint.startswith("lists.") and bool(r.methods & WRITE_METHODS), {"admin", "staff"}),
+]
+
+
+@pytest.mark.parametrize("what, applies, roles", POLICY, ids=[p[0] for p in POLICY])
+def test_role_policy(app, what, applies, roles):
+    ruled = [r for r in _rules(app) if applies(r)]
+    assert ruled, f"no route found for: {what}"
+    wrong = {r.endpoint: sorted(_view(app, r).allowed_roles) for r in ruled
+             if not _view(app, r).allowed_roles <= roles}
+    assert wrong == {}, what
 
 
 def test_every_url_argument_has_a_sample(app):
