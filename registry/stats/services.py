@@ -110,6 +110,7 @@ def rate(part: int, whole: int) -> float:
 def compute(year, zone="all") -> dict:
     """Every figure for the end of ``year`` in ``zone`` (see the README for the JSON)."""
     year, zone = parse_year(year), (zone if isinstance(zone, Zone) else parse_zone(zone))
+    queries.tune_session()
     progs = programmes()
     short = {p.id: p.short_name for p in progs}
     ids = [p.id for p in progs]
