@@ -8,7 +8,7 @@ functions the tests do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -201,7 +201,6 @@ class AuditFilter:
     entity_type: str | None = None
     firm: str = ""  # a firm's name fragment (current or former) or USCC
     text: str = ""  # anywhere in the summary or the before/after values
-    extra: dict = dc_field(default_factory=dict)
 
 
 def _utc_midnight(day: date) -> datetime:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from flask import render_template_string
 from sqlalchemy import event
 
-from registry.audit.models import AuditLog
 from registry.audit.services import diff, entries_for, record
 from registry.extensions import db
 
