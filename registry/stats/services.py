@@ -42,6 +42,8 @@ class Zone:
 
 def parse_year(value) -> int:
     """The year as an int in 1990–2100, or ValidationError with a Chinese message."""
+    if value is None or not str(value).strip():
+        raise ValidationError(f"请填写统计年份（{MIN_YEAR}至{MAX_YEAR}之间）。", field="year")
     try:
         year = int(str(value).strip())
     except (TypeError, ValueError):
