@@ -175,3 +175,12 @@ def test_defaults_are_seeded_once_and_marked_as_defaults(make, staff):
         for c in cset.criteria:
             validate_params(c.kind, c.params, programme_codes={"eaglet", "gazelle", "lead_goose", "high_tech",
                                                                "tech_sme"}, town_names=set())
+
+
+def test_the_seed_command_loads_the_defaults_once(app, ctx):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["lists", "seed-criteria", "2016"])
+    assert first.exit_code == 0 and "已载入5个类别" in first.output
+    again = runner.invoke(args=["lists", "seed-criteria", "2016"])
+    assert "已载入0个类别" in again.output
+    assert ctx.query(CriteriaSet).filter_by(year=2016).count() == 5
