@@ -166,9 +166,11 @@ def _range(value: Decimal | None, params: dict, unit: str) -> Outcome:
     low, high = _num(params.get("min")), _num(params.get("max"))
     shown = _fmt(value, unit)
     if low is not None and value < low:
-        return Outcome(FAIL, shown, float((low - value) / (abs(low) or 1)), float(value))
+        return Outcome(FAIL, shown + f"（需≥{low.normalize():f}{unit}）",
+                       float((low - value) / (abs(low) or 1)), float(value))
     if high is not None and value > high:
-        return Outcome(FAIL, shown, float((value - high) / (abs(high) or 1)), float(value))
+        return Outcome(FAIL, shown + f"（需≤{high.normalize():f}{unit}）",
+                       float((value - high) / (abs(high) or 1)), float(value))
     return Outcome(PASS, shown, 0.0, float(value))
 
 
