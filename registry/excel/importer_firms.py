@@ -134,7 +134,8 @@ def _compare(ctx: Context, prow: PlannedRow, firm, row: tuple, sheet) -> None:
         prow.status = UPDATED
         prow.writes = writes
         prow.before = tuple(before.values())  # in the order of ``writes``: a tuple is small
-        prow.title = firm.name
+        if firm.name != prow.parsed.values.get("name"):
+            prow.title = firm.name  # matched by a former name; else the row's name says it
         if "name" in writes:
             prow.extra["rename_from"] = firm.name
             prow.extra["renamed_on"] = ctx.today
@@ -163,7 +164,7 @@ def apply_firm_updates(writer: Writer, rows: list[PlannedRow]) -> None:
                 names.append({"firm_id": r.entity_id, "name": r.extra["rename_from"], "changed_on": r.extra["renamed_on"]})
         writer.insert(FIRM_NAMES, names)
     for r in updates:
-        title = r.writes.get("name") or r.title
+        title = r.writes.get("name") or r.title or r.parsed.values.get("name")
         if r._extra and "rename_from" in r._extra:
             summary = f"更新企业 {title}（更名，原名 {r.extra['rename_from']}；{changed_labels(r)}）"
         else:
