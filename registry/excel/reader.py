@@ -7,28 +7,24 @@ per-row loop). This module ties them together and infers what the workbook is �
 kind, programme and year — recording each inference as a sentence for the preview.
 
 Values are read with python-calamine (about ten times faster than openpyxl's streaming
-reader); openpyxl is not needed to read.
+reader; see ``sheets``, which streams each sheet's rows into the parser); openpyxl is not
+needed to read.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import hashlib
-import io
-import itertools
 import re
 from contextlib import contextmanager
 from datetime import date
 from pathlib import PurePath
-from typing import Iterable, Iterator
-
-from python_calamine import CalamineWorkbook
+from typing import Iterable
 
 from registry.excel import container
 from registry.excel.container import Limits
 from registry.excel.layout import find_header
 from registry.excel.rows import SheetParser, find_duplicates
+from registry.excel.sheets import sheet_rows
 from registry.excel.specs import (
     IMPORT_SHEETS, KIND_ALIASES, PROGRAMME_LABELS, SHEET_KINDS, YEAR_FROM_CONTEXT,
 )
@@ -37,9 +33,6 @@ from registry.excel.values import build_parsers, cell_text, parse_text, programm
 from registry.vocab import IMPORT_KINDS
 
 __all__ = ["read_workbook", "Limits", "FileRefused"]
-
-_MAX_CELLS = 30_000_000  # height × width of one sheet's used range
-
 
 def read_workbook(data: bytes, filename: str, *, kind: str | None = None,
                   programme: str | None = None, year: int | None = None,
@@ -93,7 +86,7 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
     found = []  # (ParsedSheet, Header)
     skipped: list[str] = []
     towns_set, industries_set = frozenset(town_names), frozenset(industry_names)
-    for name, rows, merges, formulas in _sheets(opened, data, stem, limits):
+    for name, rows, merges, formulas in sheet_rows(opened, data, stem, limits):
         words = " ".join([name, filename, _loose_title(rows.head, limits.header_scan_rows),
                           "名单" if forced_programme else ""])
         header = find_header(rows.head, merges, kinds=kinds, mapping=mapping, context_words=words,
@@ -133,113 +126,6 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
     _infer_year(book, year)
     find_duplicates(book.sheets, SHEET_KINDS)
     return book
-
-
-# --- the file's sheets -------------------------------------------------------------------
-def _malloc_trim():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        return None
-
-
-_TRIM = _malloc_trim()
-
-
-def release_memory() -> None:
-    """Hand the heap pages freed by calamine back to the operating system.
-
-    calamine's copy of a sheet (tens of MiB for 100,000 rows) is freed with the Rust
-    allocator, i.e. C malloc, whose free pages stay in the process; Python's own small
-    objects live in separate arenas and never reuse them. Trimming keeps the process's
-    peak at the parse's own size instead of calamine's plus the parse's.
-    """
-    if _TRIM is not None:
-        _TRIM(0)
-
-
-class SheetRows:
-    """A sheet's rows as a stream: the first ``head`` rows are kept in a list (the header
-    search and the title read them), the rest reach the row parser one at a time. The
-    whole grid of Python cells never exists at once; each row's list is garbage once the
-    parser has taken the cells it keeps."""
-
-    def __init__(self, rows: Iterator[list], head: int, pad: int = 0):
-        if pad:  # calamine leaves out the empty columns left of the used range
-            rows = ([""] * pad + row for row in rows)
-        self._rest = iter(rows)
-        self.head = list(itertools.islice(self._rest, head))
-
-    def data(self, start: int) -> Iterator[tuple[int, list]]:
-        """(0-based row index, cells) for every row from ``start`` on."""
-        head = self.head
-        for i in range(start, len(head)):
-            yield i, head[i]
-        for i, row in enumerate(self._rest, start=max(start, len(head))):
-            yield i, row
-
-
-def _drain(rows: list):
-    """Hand out a list's items, letting go of each as it goes."""
-    for i in range(len(rows)):
-        row = rows[i]
-        rows[i] = None
-        yield row
-
-
-def _sheets(opened: container.Opened, data: bytes, stem: str, limits: Limits):
-    """(name, SheetRows, merges, formula-cells thunk or None) for every worksheet; the
-    caller parses each sheet before asking for the next."""
-    if opened.fmt == "csv":
-        rows = opened.csv_rows
-        width = max((len(r) for r in rows), default=0)
-        if width > limits.max_columns:
-            raise FileRefused(f"文件列数过多（{width} 列），上限为 {limits.max_columns} 列")
-        for r in rows:
-            if len(r) < width:
-                r.extend([""] * (width - len(r)))
-        yield stem, SheetRows(_drain(rows), limits.header_scan_rows), [], None
-        return
-    zf = opened.zip
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for broken parts
-        raise FileRefused(f"无法读取工作簿（文件可能已损坏）：{exc}") from None
-    closed = False
-    try:
-        paths = None
-        names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
-        for name in names:
-            try:
-                sheet = book.get_sheet_by_name(name)
-            except Exception as exc:
-                raise FileRefused(f"无法读取工作表“{name}”：{exc}") from None
-            if sheet.height > limits.max_rows + limits.header_scan_rows:
-                raise FileRefused(f"工作表“{name}”有 {sheet.height} 行，超过上限 {limits.max_rows} 行：请拆分后分批上传")
-            if sheet.height * sheet.width > _MAX_CELLS:
-                raise FileRefused(f"工作表“{name}”的使用区域过大（{sheet.height} 行 × {sheet.width} 列）："
-                                  "请删除表格右侧和下方多余的行列后再上传")
-            merges = list(sheet.merged_cell_ranges or ())
-            # iter_rows starts at row 0 but at the used range's first column
-            rows = SheetRows(sheet.iter_rows(), limits.header_scan_rows, pad=(sheet.start or (0, 0))[1])
-            del sheet  # the iterator holds calamine's copy of the cells until it is done
-            if name == names[-1]:
-                book.close()  # the file's bytes and shared strings: the last sheet has its copy
-                closed = True
-                release_memory()
-            if paths is None:
-                paths = container.sheet_paths(zf)
-            path = paths.get(name)
-            formulas = None
-            if path and container.has_formulas(zf, path):
-                formulas = (lambda p=path: container.formula_cells(zf, p))
-            yield name, rows, merges, formulas
-            del rows
-            release_memory()  # calamine's copy of the sheet, parsed by now
-    finally:
-        if not closed:
-            book.close()
-        release_memory()
 
 
 def _loose_title(rows, scan: int) -> str:
