@@ -71,6 +71,30 @@ def _clean_rows(request):
         db.session.remove()
 
 
+@pytest.fixture(autouse=True)
+def _one_user_per_request(request):
+    """Each request starts without a signed-in user cached.
+
+    A test holds one application context, and a request reuses a pushed context, so
+    Flask-Login's per-request cache (``g._login_user``) would carry one test client's user
+    into another client's request. In production every request has its own context; this
+    makes several clients in one test behave the same way.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from flask import g, request_started
+
+    app = request.getfixturevalue("app")
+
+    def forget(sender, **extra):
+        g.pop("_login_user", None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
+
+
 @pytest.fixture
 def ctx(app):
     """An application context with a clean session, for service-level tests."""

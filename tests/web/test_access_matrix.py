@@ -90,20 +90,6 @@ def world(make):
     return firm, values
 
 
-@pytest.fixture(autouse=True)
-def _one_user_per_request(app):
-    """Each request starts with no cached user: the suite keeps one app context per test,
-    which a request reuses, so Flask-Login's ``g._login_user`` would leak between clients."""
-    from flask import g, request_started
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
 def _rules(app):
     return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC]
 
