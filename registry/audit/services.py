@@ -101,7 +101,8 @@ class Names:
     def get(self, field: str, value):
         if field == "firm_id":
             return self._firm(value)
-        table = {"town_id": "towns", "industry_id": "industries", "programme_id": "programmes"}.get(field)
+        table = {"town_id": "towns", "industry_id": "industries", "programme_id": "programmes",
+                 "team_id": "teams", "institution_id": "institutions"}.get(field)
         if table is None:
             return None
         if table not in self._maps:
@@ -128,9 +129,12 @@ class Names:
     @staticmethod
     def _load(table: str) -> dict:
         from registry.firms.models import Industry, Town
+        from registry.institutions.models import RdInstitution
         from registry.recognitions.models import Programme
+        from registry.teams.models import Team
 
-        model = {"towns": Town, "industries": Industry, "programmes": Programme}[table]
+        model = {"towns": Town, "industries": Industry, "programmes": Programme,
+                 "teams": Team, "institutions": RdInstitution}[table]
         return dict(db.session.execute(select(model.id, model.name)).all())
 
 
@@ -162,6 +166,10 @@ def format_value(entity_type: str | None, field: str, value, names: Names | None
     return str(value)
 
 
+#: Fields an entry keeps for the lock-conflict message, not for the clerk reading history.
+BOOKKEEPING = {"version"}
+
+
 def diff(entry: AuditLog, names: Names | None = None, *, only_changed: bool = True) -> list[Change]:
     """The entry's fields in a stable order: those in ``after`` first, then any only in
     ``before``. An update lists only fields whose value changed (unless ``only_changed``
@@ -171,6 +179,8 @@ def diff(entry: AuditLog, names: Names | None = None, *, only_changed: bool = Tr
     keys = list(after) + [k for k in before if k not in after]
     rows = []
     for key in keys:
+        if key in BOOKKEEPING:
+            continue
         b, a = before.get(key), after.get(key)
         changed = _norm(b) != _norm(a)
         if only_changed and before and after and not changed:
