@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table,
+    Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Table,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -45,6 +45,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    #: Moved on by every password change, reset and deactivation; part of ``get_id`` so a
+    #: session or remember-me cookie issued before it no longer loads the user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     firm: Mapped[Firm | None] = relationship()
     towns: Mapped[list[Town]] = relationship(secondary=user_towns, order_by=Town.sort_order)
@@ -78,3 +81,23 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginAttempt(db.Model):
+    """One sign-in attempt, kept for rate limiting per account and per address.
+
+    Stored in the database (or Redis when configured) so every worker process sees the same
+    counts; old rows are pruned by the limiter itself.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
