@@ -19,6 +19,7 @@ from registry.demo.firms import make_annual_data, make_firms
 from registry.demo.recognitions import fill_tier_lists, make_recognitions, make_tier_lists
 from registry.extensions import db
 from registry.firms.models import Firm
+from registry.lists.defaults import seed_default_criteria
 
 
 def database_is_empty() -> bool:
@@ -54,6 +55,7 @@ def load_demo(seed: int = 2016) -> dict:
     session.add_all(annual)
     session.add_all(entries)
     session.flush()
+    criteria = seed_default_criteria(None, 2016)  # so screening works right after `make run`
     return {
         "企业": len(firms),
         "企业曾用名": len(former_names),
@@ -66,4 +68,5 @@ def load_demo(seed: int = 2016) -> dict:
         "团队成员": sum(len(t.members) for t in teams),
         "团队考核": sum(len(t.evaluations) for t in teams),
         "年度数据": len(annual),
+        "认定标准（2016年默认）": len(criteria),
     }
