@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -62,6 +63,15 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     PER_PAGE = 20
+    #: Signed-in sessions end after this long (hours); "remember me" cookies after REMEMBER_DAYS.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_HOURS", "8")))
+    REMEMBER_COOKIE_DURATION = timedelta(days=float(os.environ.get("REMEMBER_DAYS", "7")))
+    #: Sign-in rate limit: failures allowed per account and per address within the window.
+    LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"))
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
+    #: Shared store for the rate-limit counts (the database when unset); needs `redis`.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
     #: Name shown in the header and on exported workbooks.
     BUREAU_NAME = os.environ.get("BUREAU_NAME", "慈溪市科学技术局")
     REGISTRY_TITLE = "创新型企业培育库"

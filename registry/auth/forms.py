@@ -22,6 +22,17 @@ class LoginForm(FlaskForm):
     remember = BooleanField("记住我")
 
 
+class ActivateForm(FlaskForm):
+    uscc = StringField("统一社会信用代码", validators=[DataRequired("请输入统一社会信用代码"), Length(max=40)])
+    code = StringField("激活码", validators=[DataRequired("请输入激活码"), Length(max=40)])
+    password = PasswordField("设置密码", validators=[DataRequired("请设置密码"), Length(max=128)])
+    confirm = PasswordField("确认密码", validators=[DataRequired("请再次输入密码")])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("两次输入的密码不一致")
+
+
 class ChangePasswordForm(FlaskForm):
     current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     new = PasswordField("新密码", validators=[DataRequired("请输入新密码"),

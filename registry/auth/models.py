@@ -57,9 +57,20 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return bool(self.is_active_flag)
 
+    def get_id(self) -> str:
+        """"<id>:<session version>": a session or remember-me cookie made before the last
+        password change, reset or deactivation no longer loads the user."""
+        return f"{self.id}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of this account."""
+        self.session_version = (self.session_version or 1) + 1
+
     # --- passwords (werkzeug's scrypt) --------------------------------------
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        if self.id is not None:  # a new account has no sessions to end
+            self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

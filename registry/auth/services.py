@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record
 from registry.auth.models import User, user_towns
+from registry.auth.passwords import check_password_policy
 from registry.errors import ConflictError, NotFound, ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
@@ -35,7 +36,8 @@ def normalise_username(raw) -> str:
     "Clerk" and "clerk" being one account here and two there.
     """
     name = (raw or "").strip()
-    return name.upper() if is_valid_uscc(name) else name.lower()
+    # A firm's first account is its USCC; further ones are "<USCC>-2", "<USCC>-3" …
+    return name.upper() if is_valid_uscc(name.partition("-")[0].upper()) else name.lower()
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -73,8 +75,7 @@ def create_user(username: str, role: str, *, password: str, display_name: str | 
         raise ValidationError(f"未知的角色：{role}", field="role")
     if role == "firm" and firm is None:
         raise ValidationError("企业用户必须绑定一家企业", field="firm")
-    if len(password) < 8:
-        raise ValidationError("密码至少需要8个字符", field="password")
+    check_password_policy(password, field="password")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConflictError(f"用户名“{username}”已存在", field="username")
     user = User(username=username, role=role, display_name=display_name or username,
@@ -212,6 +213,8 @@ def update_user(actor, user: User, *, role: str, display_name: str, towns=(), fi
     user.role, user.display_name, user.phone = role, display_name, _clean_phone(phone)
     user.towns = towns
     user.firm = firm
+    if not active and user.is_active_flag:
+        user.end_sessions()
     user.is_active_flag = active
     db.session.flush()
     old, new = _changed(before, user_snapshot(user))
@@ -232,6 +235,8 @@ def set_active(actor, user: User, active: bool) -> User:
     user.is_active_flag = bool(active)
     if active:
         user.failed_logins = 0
+    else:
+        user.end_sessions()
     db.session.flush()
     record(actor, "reactivate" if active else "deactivate", "user", user.id,
            summary=f"{'启用' if active else '停用'}用户 {user.username}",
@@ -256,8 +261,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
     """The signed-in user replaces their password (the forced first-login change too)."""
     if not user.check_password(current or ""):
         raise ValidationError("当前密码不正确", field="current")
-    if len(new or "") < 8:
-        raise ValidationError("新密码至少需要8个字符", field="new")
+    check_password_policy(new, field="new", username=user.username)
     if new == current:
         raise ValidationError("新密码不能与当前密码相同", field="new")
     user.set_password(new)

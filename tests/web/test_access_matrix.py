@@ -28,7 +28,7 @@ from registry.auth.access import READ_ONLY_ROLES
 from registry.vocab import ROLES
 
 #: Routes anyone may reach without signing in.
-PUBLIC = {"static", "auth.login"}
+PUBLIC = {"static", "auth.login", "auth.activate"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: Records every bureau user may read whole, whatever their towns (the town officer's
 #: scope does not apply to GETs naming them; writes and firm users are still checked).
@@ -78,6 +78,12 @@ SAMPLES = {
     "entry_id": _audit_entry,
     "user_id": lambda make, firm: make.user("viewer", username="matrix-sample").id,
     "list_id": lambda make, firm: __import__("tests.lists.builders", fromlist=["_"]).sample_list(make, firm),
+    # the firm portal: builders live in tests/portal/builders.py
+    "change_id": lambda make, firm: __import__("tests.portal.builders", fromlist=["_"]).sample_change(make, firm),
+    "proposal_id": lambda make, firm: __import__(
+        "tests.portal.builders", fromlist=["_"]).sample_proposal(make, firm),
+    "annual_id": lambda make, firm: __import__("tests.portal.builders", fromlist=["_"]).sample_annual(make, firm),
+    "notice_id": lambda make, firm: __import__("tests.portal.builders", fromlist=["_"]).sample_notice(make, firm),
 }
 
 
