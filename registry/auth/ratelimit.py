@@ -10,6 +10,7 @@ Redis; never in process memory, which each gunicorn worker would hold separately
 """
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from flask import current_app
@@ -76,7 +77,7 @@ def note_attempt(username: str, address: str, succeeded: bool) -> None:
             client.delete(user_key)
             return
         now = utcnow().timestamp()
-        member = f"{now}:{id(object())}"
+        member = f"{now}:{secrets.token_hex(6)}"
         pipe = client.pipeline()
         for key in (user_key, addr_key):
             pipe.zadd(key, {member: now})
