@@ -12,6 +12,7 @@ from flask import (
     Blueprint, Response, current_app, flash, redirect, render_template, request, url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 
 from registry import reference
 from registry.auth.access import bureau_required, editor_required, signed_in
@@ -181,4 +182,18 @@ def detail(firm_id):
     today = date.today()
     return render_template("firms/detail.html", firm=firm, today=today,
                            can_edit=can_edit_firm(current_user, firm),
+                           portal_pending=_portal_pending(firm) if current_user.is_staff else None,
                            **firm_profile(firm, today=today))
+
+
+def _portal_pending(firm) -> dict:
+    """What the firm sent through the portal and waits for staff (links to the review)."""
+    from registry.firms.models import AnnualData
+    from registry.portal.models import FirmChangeRequest, MemberChangeProposal
+
+    def ids(model, *where):
+        return list(db.session.scalars(select(model.id).where(model.firm_id == firm.id, *where)))
+
+    return {"changes": ids(FirmChangeRequest, FirmChangeRequest.status == "pending"),
+            "proposals": ids(MemberChangeProposal, MemberChangeProposal.status == "pending"),
+            "annual": ids(AnnualData, AnnualData.status == "submitted")}

@@ -10,6 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     DateField, HiddenField, SelectField, StringField, TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.portal.annual import FIELDS, LABELS, MONEY_FIELDS
@@ -45,8 +46,9 @@ class ChangeRequestForm(FlaskForm):
     reason = TextAreaField("变更说明（如：已完成工商变更登记）", validators=[Optional(), Length(max=500, message="不能超过500个字符")])
 
     def fill_choices(self, towns, industries):
-        self.town_id.choices = [(None, "（未填写）")] + [(t.id, t.name) for t in towns]
-        self.industry_id.choices = [(None, "（未填写）")] + [(i.id, i.name) for i in industries]
+        self.town_id.choices = [SelectChoice("", "（未填写）")] + [SelectChoice(t.id, t.name) for t in towns]
+        self.industry_id.choices = [SelectChoice("", "（未填写）")] + [SelectChoice(i.id, i.name)
+                                                                   for i in industries]
 
 
 class AnnualForm(FlaskForm):
@@ -79,7 +81,7 @@ class VersionForm(FlaskForm):
 class MemberForm(FlaskForm):
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=50)])
     title = StringField("职称", validators=[Optional(), Length(max=50)])
-    role = SelectField("角色", choices=[(k, v) for k, v in TEAM_ROLES.items() if k != "leader"])
+    role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in TEAM_ROLES.items() if k != "leader"])
     education = StringField("学历", validators=[Optional(), Length(max=30)])
     joined_year = StringField("加入年份", validators=[Optional(), Length(max=4)])
     left_year = StringField("离开年份", validators=[Optional(), Length(max=4)])

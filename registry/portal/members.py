@@ -10,15 +10,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from registry.audit.services import record, snapshot
+from registry.audit.services import record
 from registry.errors import ConflictError, NotFound, ValidationError
 from registry.extensions import db
 from registry.portal.models import MEMBER_CHANGE_KINDS, MemberChangeProposal
 from registry.portal.notices import notify
 from registry.portal.services import ensure_own, ensure_reviewer, parse_id, request_scope
-from registry.teams.members import FIELDS, _values, add_member, remove_member, update_member
+from registry.teams.members import _values, add_member, remove_member, update_member
 from registry.teams.models import Team, TeamMember
 from registry.timeutil import utcnow
+from registry.vocab import TEAM_ROLES
 
 NOT_FOUND = "申请不存在或您无权查看。"
 INPUT = ("name", "title", "role", "education", "joined_year", "left_year")
@@ -154,10 +155,15 @@ def rows(prop: MemberChangeProposal) -> list[dict]:
     """Field, before, after for the pages."""
     before, after = prop.before or {}, prop.data or {}
     keys = INPUT if prop.kind != "remove" else ("name", "title", "role")
+    def text(key, value):
+        if value in (None, ""):
+            return ""
+        return TEAM_ROLES.get(value, value) if key == "role" else str(value)
+
     out = []
     for k in keys:
-        b, a = before.get(k), (after.get(k) if prop.kind != "remove" else None)
-        if prop.kind == "update" and b == a:
+        b, a = text(k, before.get(k)), text(k, after.get(k) if prop.kind != "remove" else None)
+        if (prop.kind == "update" and b == a) or (not b and not a):
             continue
-        out.append({"label": LABELS[k], "old": "" if b is None else str(b), "new": "" if a is None else str(a)})
+        out.append({"label": LABELS[k], "old": b, "new": a})
     return out

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from registry import reference
 from registry.auth.access import allow_writes, roles_required
@@ -128,7 +129,7 @@ def withdraw_change(change_id):
 def annual():
     firm = svc.own_firm(current_user)
     upload = UploadForm()
-    upload.year.choices = [(y, f"{y}年度") for y in annual_svc.year_choices()]
+    upload.year.choices = [SelectChoice(y, f"{y}年度") for y in annual_svc.year_choices()]
     return render_template("portal/annual.html", firm=firm, records=annual_svc.firm_years(firm),
                            years=annual_svc.year_choices(), upload=upload)
 
@@ -196,7 +197,7 @@ def annual_template():
 @firm_required
 def annual_upload():
     form = UploadForm()
-    form.year.choices = [(y, f"{y}年度") for y in annual_svc.year_choices()]
+    form.year.choices = [SelectChoice(y, f"{y}年度") for y in annual_svc.year_choices()]
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
         flash("请选择年度并选择要上传的文件。", "warning")
@@ -257,7 +258,7 @@ def member_edit(member_id):
     member = get_member_for(current_user, member_id)
     form = MemberForm(obj=member if request.method == "GET" else None)
     if member.role == "leader":
-        form.role.choices = [("leader", "带头人")]
+        form.role.choices = [SelectChoice("leader", "带头人")]
     if form.validate_on_submit():
         try:
             _propose(member.team, member, "update", form)
