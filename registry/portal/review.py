@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit.services import entries_for
 from registry.auth.access import staff_required
@@ -43,6 +44,10 @@ def _decide(form, approve, send_back) -> bool:
     except RegistryError as exc:
         db.session.rollback()
         put_error(form, exc)
+        return False
+    except StaleDataError:  # another reviewer saved the same record a moment before
+        db.session.rollback()
+        form.form_errors.append("该记录刚被他人处理或修改，请刷新页面后查看。")
         return False
     return True
 

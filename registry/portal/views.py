@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from registry import reference
@@ -34,8 +35,11 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 firm_required = roles_required("firm")
 
 
-def put_error(form, exc: RegistryError) -> None:
+def put_error(form, exc) -> None:
     """A service's refusal beside its field, or above the form."""
+    if isinstance(exc, StaleDataError):
+        form.form_errors.append("该记录刚在别处被修改，您的修改没有保存，请刷新页面后重试。")
+        return
     errors = getattr(exc, "errors", None) or {exc.field: exc.message}
     for name, message in errors.items():
         target = getattr(form, name, None) if name else None
@@ -72,7 +76,7 @@ def profile():
             changes = svc.update_contact(current_user, version=form.version.data,
                                          **{f: getattr(form, f).data for f in svc.DIRECT_FIELDS})
             db.session.commit()
-        except RegistryError as exc:
+        except (RegistryError, StaleDataError) as exc:
             db.session.rollback()
             put_error(form, exc)
         else:
@@ -97,7 +101,7 @@ def change_request():
             svc.request_change(current_user, version=form.version.data, reason=form.reason.data,
                                values={f: getattr(form, f).data for f in svc.REVIEWED_FIELDS})
             db.session.commit()
-        except RegistryError as exc:
+        except (RegistryError, StaleDataError) as exc:
             db.session.rollback()
             put_error(form, exc)
         else:
@@ -118,9 +122,9 @@ def withdraw_change(change_id):
         svc.withdraw_change(current_user, req, version=form.version.data)
         db.session.commit()
         flash("变更申请已撤回。", "info")
-    except RegistryError as exc:
+    except (RegistryError, StaleDataError) as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        flash(getattr(exc, "message", "该记录刚在别处被修改，请刷新页面后重试。"), "danger")
     return redirect(url_for("portal.index"))
 
 
@@ -141,7 +145,7 @@ def annual_edit():
     firm = svc.own_firm(current_user)
     try:
         year = annual_svc.check_year(request.values.get("year") or annual_svc.year_choices()[0])
-    except RegistryError as exc:
+    except (RegistryError, StaleDataError) as exc:
         flash(exc.message, "warning")
         return redirect(url_for("portal.annual"))
     record = annual_svc.record_of(firm.id, year)
@@ -158,7 +162,7 @@ def annual_edit():
             saved = annual_svc.save(current_user, year=year, version=form.version.data, submit=submit,
                                     values={f: getattr(form, f).data for f in annual_svc.FIELDS})
             db.session.commit()
-        except RegistryError as exc:
+        except (RegistryError, StaleDataError) as exc:
             db.session.rollback()
             put_error(form, exc)
         else:
@@ -209,9 +213,9 @@ def annual_upload():
         annual_svc.save(current_user, year=form.year.data, values=values,
                         version=record.version if record else None, source="上传文件")
         db.session.commit()
-    except RegistryError as exc:
+    except (RegistryError, StaleDataError) as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        flash(getattr(exc, "message", "该记录刚在别处被修改，请刷新页面后重试。"), "danger")
         return redirect(url_for("portal.annual"))
     flash(f"已从文件读取{form.year.data}年度数据并保存为草稿，请核对后提交。", "success")
     return redirect(url_for("portal.annual_edit", year=form.year.data))
@@ -242,7 +246,7 @@ def member_new(team_id):
         try:
             _propose(team, None, "add", form)
             db.session.commit()
-        except RegistryError as exc:
+        except (RegistryError, StaleDataError) as exc:
             db.session.rollback()
             put_error(form, exc)
         else:
@@ -263,7 +267,7 @@ def member_edit(member_id):
         try:
             _propose(member.team, member, "update", form)
             db.session.commit()
-        except RegistryError as exc:
+        except (RegistryError, StaleDataError) as exc:
             db.session.rollback()
             put_error(form, exc)
         else:
@@ -283,7 +287,7 @@ def member_remove(member_id):
         try:
             _propose(member.team, member, "remove", form)
             db.session.commit()
-        except RegistryError as exc:
+        except (RegistryError, StaleDataError) as exc:
             db.session.rollback()
             put_error(form, exc)
         else:
@@ -302,9 +306,9 @@ def withdraw_proposal(proposal_id):
         member_svc.withdraw(current_user, prop, version=VersionForm().version.data)
         db.session.commit()
         flash("申请已撤回。", "info")
-    except RegistryError as exc:
+    except (RegistryError, StaleDataError) as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        flash(getattr(exc, "message", "该记录刚在别处被修改，请刷新页面后重试。"), "danger")
     return redirect(url_for("portal.teams"))
 
 

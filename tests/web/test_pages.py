@@ -136,7 +136,7 @@ def test_firm_user_sees_only_its_firm(client, login, make):
     other = make.firm("慈溪市别家电器有限公司")
     make.session.commit()
     login("firm", firm=own)
-    assert client.get("/").headers["Location"].endswith(f"/firms/{own.id}")
+    assert client.get("/").headers["Location"].endswith("/portal/")  # the portal is their landing page
     assert client.get(f"/firms/{own.id}").status_code == 200
     assert client.get(f"/firms/{other.id}").status_code == 404
     assert client.get("/firms/").status_code == 403
