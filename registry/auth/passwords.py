@@ -11,9 +11,8 @@ from registry.errors import ValidationError
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-#: Character classes a password must mix (at least ``MIN_CLASSES`` of them).
-CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"),
-           re.compile(r"[^a-zA-Z0-9]"))
+#: Character classes (letters, digits, others) a password must mix: ``MIN_CLASSES`` of them.
+CLASSES = (re.compile(r"[a-zA-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
 MIN_CLASSES = 2
 POLICY_TEXT = f"至少{MIN_LENGTH}个字符，且包含字母、数字、符号中的至少两类"
 

@@ -5,7 +5,12 @@ flash message, URL or log.
 """
 from __future__ import annotations
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from datetime import date
+from io import BytesIO
+
+from flask import (
+    current_app, flash, make_response, redirect, render_template, request, send_file, url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -67,9 +72,9 @@ def accounts_bulk():
         issued = acc.issue_bulk(current_user, todo)
         data = acc.codes_workbook(issued, title=f"{current_app.config['BUREAU_NAME']} 企业账号激活码")
         db.session.commit()
-        resp = make_response(data)
-        resp.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        resp.headers["Content-Disposition"] = "attachment; filename*=UTF-8''firm-accounts.xlsx"
+        resp = send_file(BytesIO(data), as_attachment=True,
+                         download_name=f"企业账号激活码-{date.today():%Y-%m-%d}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         resp.headers["Cache-Control"] = "no-store"
         return resp
     args = {k: v for k, v in request.args.items() if v}

@@ -233,3 +233,25 @@ def test_bulk_accounts_skip_firms_with_one_and_export_the_codes(ctx, make):
     # A second account for a firm gets "<USCC>-2".
     second, _ = acc.issue_account(staff, b)
     assert second.username == f"{b.uscc}-2"
+
+
+def test_bulk_page_downloads_the_codes_once_and_skips_firms_with_accounts(app, make):
+    a = make.firm("慈溪市页面批量甲有限公司", town="坎墩街道")
+    b = make.firm("慈溪市页面批量乙有限公司", town="坎墩街道")
+    make.user("staff", username="bulkclerk", password="correct-horse-1")
+    make.session.commit()
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "bulkclerk", "password": "correct-horse-1"})
+    from registry.firms.models import Town
+
+    town = make.session.scalar(select(Town).where(Town.name == "坎墩街道"))
+    page = client.get(f"/portal/accounts/bulk?town={town.id}").get_data(as_text=True)
+    assert a.name in page and b.name in page
+    resp = client.post(f"/portal/accounts/bulk?town={town.id}")
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert "spreadsheetml" in resp.mimetype
+    cells = [c for row in load_workbook(BytesIO(resp.get_data())).worksheets[0].iter_rows(values_only=True)
+             for c in row if c]
+    assert a.uscc in cells and b.uscc in cells
+    resp = client.post(f"/portal/accounts/bulk?town={town.id}")
+    assert resp.status_code == 302  # all have accounts now: nothing issued twice
