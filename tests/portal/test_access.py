@@ -115,3 +115,12 @@ def test_fetch_helpers_scope_firm_users_to_their_firm(ctx, make):
         other = make.user(viewer_role, towns=["浒山街道"] if viewer_role == "town" else ())
         with pytest.raises(NotFound):
             svc.get_change_for(other, change.id)
+
+
+def test_the_dossier_page_links_staff_to_pending_portal_requests(app, make, login, client):
+    firm = make.firm("慈溪市档案链接测试有限公司")
+    change_id = builders.sample_change(make, firm)
+    make.session.commit()
+    login("staff")
+    page = client.get(f"/firms/{firm.id}").get_data(as_text=True)
+    assert f"/portal/review/changes/{change_id}" in page
