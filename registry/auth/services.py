@@ -62,7 +62,10 @@ def authenticate(username: str, password: str) -> User | None:
 def generate_password() -> str:
     """A readable one-time password (no 0/O, 1/l confusion)."""
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
+    while True:  # letters and digits both, so it always meets the password policy
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
 
 
 def create_user(username: str, role: str, *, password: str, display_name: str | None = None,

@@ -144,3 +144,10 @@ def test_activation_is_rate_limited(app, make):
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
         assert client.post("/auth/activate", data=data).status_code == 200
     assert client.post("/auth/activate", data=data).status_code == 429
+
+
+def test_generated_passwords_always_meet_the_policy():
+    from registry.auth.services import generate_password
+
+    for _ in range(300):
+        check_password_policy(generate_password())
