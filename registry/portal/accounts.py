@@ -23,7 +23,6 @@ from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.uscc import normalise_uscc
 from registry.portal.services import parse_id
-from registry.timeutil import utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 

@@ -66,7 +66,7 @@ def propose(actor, team: Team, *, kind: str, member: TeamMember | None = None, v
     db.session.add(prop)
     db.session.flush()
     who = (data or {}).get("name") or (member.name if member is not None else "")
-    record(actor, "request", "member_proposal", prop.id, firm_id=team.firm_id,
+    record(actor, "submit", "member_proposal", prop.id, firm_id=team.firm_id,
            summary=f"企业申请{MEMBER_CHANGE_KINDS[kind]}：团队 {team.name} {who}"[:255],
            before=prop.before, after=data)
     return prop
@@ -105,7 +105,7 @@ def approve(actor, prop: MemberChangeProposal, *, version) -> MemberChangePropos
         remove_member(actor, prop.member, version=team.version)
     prop.status, prop.reviewed_by_id, prop.reviewed_at = "approved", actor.id, utcnow()
     db.session.flush()
-    record(actor, "approve", "member_proposal", prop.id, firm_id=prop.firm_id,
+    record(actor, "accept", "member_proposal", prop.id, firm_id=prop.firm_id,
            summary=f"通过团队成员变更申请（{prop.kind_label}）：团队 {team.name}"[:255])
     notify(prop.firm_id, "member_approved", f"团队成员变更已通过（{prop.kind_label}）",
            f"团队：{team.name}", link="/portal/teams", actor=actor)

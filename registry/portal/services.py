@@ -221,7 +221,7 @@ def request_change(actor, *, version, values: dict, reason: str | None = None,
                             submitted_at=utcnow())
     db.session.add(req)
     db.session.flush()
-    record(actor, "request", "change_request", req.id, firm_id=firm.id,
+    record(actor, "submit", "change_request", req.id, firm_id=firm.id,
            summary="企业提交信息变更申请：" + "、".join(FIELD_LABELS[f] for f in changes),
            before={f: c["old"] for f, c in changes.items()},
            after={f: c["new"] for f, c in changes.items()})
@@ -287,7 +287,7 @@ def approve_change(actor, req: FirmChangeRequest, *, version, firm_version=None)
         rename_firm(actor, firm, changes["name"]["new"])
     req.status, req.reviewed_by_id, req.reviewed_at = "approved", actor.id, utcnow()
     db.session.flush()
-    record(actor, "approve", "change_request", req.id, firm_id=firm.id,
+    record(actor, "accept", "change_request", req.id, firm_id=firm.id,
            summary="通过企业信息变更申请：" + "、".join(FIELD_LABELS[f] for f in changes))
     notify(firm.id, "change_approved", "信息变更申请已通过",
            "科技局已通过您的信息变更申请：" + "、".join(FIELD_LABELS[f] for f in changes) + "。",

@@ -255,3 +255,16 @@ def test_bulk_page_downloads_the_codes_once_and_skips_firms_with_accounts(app, m
     assert a.uscc in cells and b.uscc in cells
     resp = client.post(f"/portal/accounts/bulk?town={town.id}")
     assert resp.status_code == 302  # all have accounts now: nothing issued twice
+
+
+def test_screening_sees_annual_data_only_once_accepted(ctx, make):
+    from registry.lists.screening import load_facts
+
+    firm = make.firm("慈溪市筛选可见有限公司")
+    user = make.user("firm", firm=firm)
+    staff = make.user("staff")
+    ad = annual_svc.save(user, year=YEAR, values=GOOD, submit=True)
+    assert YEAR not in load_facts(staff, years={YEAR}, programme_codes=set(), firm_ids=[firm.id])[firm.id].annual
+    annual_svc.review(staff, ad, version=ad.version, accept=True)
+    facts = load_facts(staff, years={YEAR}, programme_codes=set(), firm_ids=[firm.id])[firm.id]
+    assert facts.annual[YEAR].revenue == Decimal("5000.00")
