@@ -12,10 +12,16 @@ Target (issue #4): ≤ 300 ms per full computation on SQLite and PostgreSQL. On 
 ``count(town_id)`` is printed as a second, more telling ratio.
 
     .venv/bin/python -m bench.stats [--firms 100000] [--years 10] [--runs 7] [--postgresql]
+                                    [--verbose]
+
+``--verbose`` adds, per zone, the median time of each query function of
+``registry.stats.queries`` within one computation (the rest is Python and the reference
+lookups).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -34,7 +40,49 @@ def _median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def run(url: str, firms: int, years: int, runs: int, year: int) -> None:
+QUERY_FUNCTIONS = ("first_recognition_year", "recognition_cells", "valid_by_year_cells",
+                   "institution_cells", "above_scale_cells", "team_cells", "member_cells")
+
+
+class QueryTimer:
+    """Wraps the query functions of ``registry.stats.queries`` to time each call."""
+
+    def __init__(self):
+        from registry.stats import queries
+
+        self.queries, self.current, self.runs = queries, {}, []
+        self.originals = {name: getattr(queries, name) for name in QUERY_FUNCTIONS}
+        for name, fn in self.originals.items():
+            setattr(queries, name, self._wrap(name, fn))
+
+    def _wrap(self, name, fn):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                elapsed = (time.perf_counter() - start) * 1000
+                self.current[name] = self.current.get(name, 0.0) + elapsed
+        return timed
+
+    def next_run(self) -> None:
+        self.runs.append(self.current)
+        self.current = {}
+
+    def report(self) -> None:
+        done = [r for r in self.runs if r]
+        for name in QUERY_FUNCTIONS:
+            values = [r.get(name, 0.0) for r in done]
+            if any(values):
+                print(f"      {name:24} {statistics.median(values):8.1f} ms")
+        self.runs = []
+
+    def restore(self) -> None:
+        for name, fn in self.originals.items():
+            setattr(self.queries, name, fn)
+
+
+def run(url: str, firms: int, years: int, runs: int, year: int, verbose: bool = False) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -70,11 +118,24 @@ def run(url: str, firms: int, years: int, runs: int, year: int) -> None:
         scan = _median_ms(scan_firms, runs)
         print(f"  baseline SELECT count(*) FROM firms: {baseline:8.1f} ms (median of {runs}); "
               f"full scan SELECT count(town_id): {scan:.1f} ms")
-        for zone in ZONES:
-            ms = _median_ms(lambda zone=zone: compute(year, zone), runs)
-            verdict = "OK" if ms <= TARGET_MS else "OVER"
-            print(f"  compute({year}, {zone!r:20}) {ms:8.1f} ms  target ≤ {TARGET_MS} ms  "
-                  f"[{verdict}]  = {ms / baseline:7.1f} × count(*), {ms / scan:5.1f} × full scan")
+        timer = QueryTimer() if verbose else None
+        try:
+            for zone in ZONES:
+                def once(zone=zone):
+                    compute(year, zone)
+                    db.session.rollback()  # each call in its own transaction, as per request
+                    if timer:
+                        timer.next_run()
+                ms = _median_ms(once, runs)
+                verdict = "OK" if ms <= TARGET_MS else "OVER"
+                print(f"  compute({year}, {zone!r:20}) {ms:8.1f} ms  target ≤ {TARGET_MS} ms  "
+                      f"[{verdict}]  = {ms / baseline:7.1f} × count(*), {ms / scan:5.1f} × full scan")
+                if timer:
+                    timer.report()
+        finally:
+            if timer:
+                timer.restore()
+        print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         db.session.remove()
         db.engine.dispose()
 
@@ -88,16 +149,18 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true", help="also on a fresh PostgreSQL database")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--database-url", default=None, help="an empty database to use instead")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also the median time of each query function per zone")
     args = parser.parse_args()
 
     if args.database_url:
-        run(args.database_url, args.firms, args.years, args.runs, args.year)
+        run(args.database_url, args.firms, args.years, args.runs, args.year, args.verbose)
         return
     if not args.no_sqlite:
         work = Path(tempfile.mkdtemp(prefix="bench-stats-"))
         path = work / "bench.sqlite3"
         try:
-            run(f"sqlite:///{path}", args.firms, args.years, args.runs, args.year)
+            run(f"sqlite:///{path}", args.firms, args.years, args.runs, args.year, args.verbose)
         finally:
             path.unlink(missing_ok=True)
             work.rmdir()
@@ -106,7 +169,7 @@ def main() -> None:
 
         url = create_database("postgresql", tag="bench_")
         try:
-            run(url, args.firms, args.years, args.runs, args.year)
+            run(url, args.firms, args.years, args.runs, args.year, args.verbose)
         finally:
             drop_database(url)
 

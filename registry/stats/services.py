@@ -136,15 +136,19 @@ def compute(year, zone="all") -> dict:
             by_industry[industry_id] = Figures(ids, years)
         return total, by_town[town_id], by_industry[industry_id]
 
-    for pid, town_id, industry_id, recognized, cumulative, valid in \
-            queries.programme_cells(year, town_ids):
-        for f in scopes(town_id, industry_id):
-            counts = f.programmes.setdefault(pid, [0, 0, 0])
-            counts[0] += recognized
-            counts[1] += cumulative
-            counts[2] += valid
     high_tech = [p.id for p in progs if p.code == HIGH_TECH]
-    for _pid, y, town_id, industry_id, n in queries.valid_by_year_cells(high_tech, years, town_ids):
+    lo = max(years[0], year - queries.WINDOW + 1)  # one bit mask covers WINDOW years
+    figures, by_year = queries.recognition_cells(year, high_tech, lo, town_ids)
+    if lo > years[0]:  # a 高企 history longer than one mask: the earlier years on their own
+        for pid, y, town_id, industry_id, n in queries.valid_by_year_cells(
+                high_tech, list(range(years[0], lo)), town_ids):
+            by_year[(pid, y, town_id, industry_id)] = n
+    for (pid, town_id, industry_id), counts in figures.items():
+        for f in scopes(town_id, industry_id):
+            total_counts = f.programmes.setdefault(pid, [0, 0, 0])
+            for i, n in enumerate(counts):
+                total_counts[i] += n
+    for (_pid, y, town_id, industry_id), n in by_year.items():
         for f in scopes(town_id, industry_id):
             f.high_tech[y] += n
     for town_id, industry_id, *per_level, hosts in queries.institution_cells(year, town_ids):

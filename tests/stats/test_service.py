@@ -160,3 +160,37 @@ def test_trends_and_ladder_for_the_dashboard(ctx, built):
     assert [(r["name"], r["firms"], r["from_below"]) for r in rungs] == [
         (names["eaglet"], 1, 0), (names["gazelle"], 1, 1), (names["lead_goose"], 1, 0)]
     assert [r["firms"] for r in ladder(2016, "new-area")] == [0, 0, 0]
+
+
+def test_overlapping_spans_of_one_firm_are_recounted_exactly(ctx, built, monkeypatch):
+    """E holds two overlapping 高企 certificates (2014 and 2015, three years each): the
+    summed year bits of its group carry, the one-pass query notices it (popcount ≠ summed
+    counts) and the overlapping groups are recounted year by year."""
+    from registry.stats import queries
+
+    calls = []
+    original = queries._overlap_cells
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(queries, "_overlap_cells", spy)
+    got = compute(2016, "new-area")
+    assert calls and all(n == 1 for _key, n in calls[0])  # E alone, once per year it held one
+    assert {y for (_p, y, _t, _i), _n in calls[0]} == {2014, 2015, 2016}
+    assert got["high_tech_valid_by_year"] == history.EXPECTED_2016["new-area"]["high_tech_valid_by_year"]
+
+
+def test_a_history_longer_than_one_bit_mask(ctx, make):
+    """高企 since 1990 asked in 2100: 111 year-ends, more than one 54-bit mask holds."""
+    from registry.stats import queries
+
+    firm = make.firm("慈溪市长寿电器有限公司", town="浒山街道", industry="智能家电")
+    make.recognition(firm, "high_tech", 1990)  # in force 1990-1992
+    make.recognition(firm, "high_tech", 2099)  # in force 2099-2101
+    got = compute(2100)["high_tech_valid_by_year"]
+    assert len(got) == 111 and queries.WINDOW < 111
+    assert {y for y, n in got.items() if n} == {"1990", "1991", "1992", "2099", "2100"}
+    assert all(n in (0, 1) for n in got.values())
