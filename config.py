@@ -72,6 +72,7 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
     #: Shared store for the rate-limit counts (the database when unset); needs `redis`.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front
     #: Name shown in the header and on exported workbooks.
     BUREAU_NAME = os.environ.get("BUREAU_NAME", "慈溪市科学技术局")
     REGISTRY_TITLE = "创新型企业培育库"

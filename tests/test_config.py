@@ -165,3 +165,26 @@ def test_app_without_database_url_uses_the_default(isolated_instance):
     with app.app_context():
         assert db.engine.url.database == str(isolated_instance / "registry.sqlite3")
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("proxies, expected", [(0, "10.0.0.9"), (1, "203.0.113.7")])
+def test_trusted_proxies_decide_where_the_client_address_comes_from(tmp_path, proxies, expected):
+    """Behind one proxy the client is the last X-Forwarded-For hop; with none configured
+    the header is ignored, so a client cannot choose the address its login failures count
+    against."""
+    from config import TestConfig
+    from flask import request
+
+    class Proxied(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+        TRUSTED_PROXIES = proxies
+
+    app = create_app(Proxied)
+    app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
+    resp = app.test_client().get("/_addr", environ_base={"REMOTE_ADDR": "10.0.0.9"},
+                                 headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+    assert resp.get_data(as_text=True) == expected
+    from registry.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()

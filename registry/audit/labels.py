@@ -49,6 +49,9 @@ ACTIONS = {
     "amend": "更正",
     "copy": "复制",
     "move": "变更依托企业",
+    "withdraw": "撤回",
+    "activate": "激活账号",
+    "approve": "批准",
 }
 
 ENTITIES = {
@@ -72,6 +75,9 @@ ENTITIES = {
     "criteria_set": "认定标准",
     "criterion": "认定标准条目",
     "high_tech_report": "高企年报",
+    "change_request": "信息变更申请",
+    "member_proposal": "团队成员变更申请",
+    "notice": "通知",
 }
 
 FIELDS = {
