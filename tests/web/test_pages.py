@@ -236,3 +236,23 @@ def test_detail_page_timeline_follows_the_ladder_and_actions_follow_the_role(cli
     page = text(client.get(f"/firms/{firm.id}"))
     assert "认定时间轴" in page and "修改信息" not in page and "撤销</a>" not in page
     assert "变更记录" in page
+
+
+def test_dossier_links_institutions_and_teams_for_the_bureau_only(client, make, login, app):
+    firm = make.firm("慈溪市档案链接电器有限公司")
+    inst = RdInstitution(firm=firm, name="档案链接工程技术中心", type="企业工程（技术）中心", level="cixi")
+    team = Team(firm=firm, name="档案链接创新团队")
+    make.session.add_all([inst, team])
+    make.session.commit()
+    login("staff")
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert f'href="/institutions/{inst.id}"' in page and f'href="/teams/{team.id}"' in page
+    assert f"/institutions/new?firm_id={firm.id}" in page and f"/teams/new?firm_id={firm.id}" in page
+    client.post("/auth/logout")
+    login("viewer")
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert f'href="/teams/{team.id}"' in page and "/teams/new" not in page
+    client.post("/auth/logout")
+    login("firm", firm=firm)
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert "档案链接创新团队" in page and f'href="/teams/{team.id}"' not in page
