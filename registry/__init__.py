@@ -91,3 +91,7 @@ def register_cli(app: Flask) -> None:
 
     for command in stats_commands:
         app.cli.add_command(command)
+    from registry.maintenance.cli import commands as maintenance_commands
+
+    for command in maintenance_commands:
+        app.cli.add_command(command)

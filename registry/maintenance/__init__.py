@@ -1,0 +1,1 @@
+"""Maintenance: backing the registry up and restoring it (``flask backup`` / ``flask restore``)."""
