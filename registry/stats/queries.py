@@ -114,7 +114,7 @@ def _mask(first, last, lo: int, hi: int):
     """The recognition's year-ends in [lo, hi] as bits (bit 0 = lo): 2**(b+1) − 2**a for
     the run a..b, 0 when empty. Each argument is evaluated once per row."""
     top = greatest(least(last, literal(hi)), literal(lo - 1)) - (lo - 1)
-    bottom = greatest(first, literal(lo)) - lo
+    bottom = greatest(least(first, literal(hi + 1)), literal(lo)) - lo  # shifts stay in 0..hi-lo+1
     return greatest(pow2(top) - pow2(bottom), literal(0))
 
 
@@ -159,14 +159,18 @@ def recognition_cells(year: int, by_year_ids, lo: int, town_ids):
     by_year_ids = list(by_year_ids)
     tracked = R.programme_id.in_(by_year_ids) if by_year_ids else literal(False)
     in_force = case((and_(first <= year, last >= year), 1), else_=0)
+    # PostgreSQL and MySQL have an OR aggregate: exact at once, no counts needed
+    bit_or = db.session.get_bind().dialect.name in ("postgresql", "mysql", "mariadb")
+    row_bits = case((tracked, _mask(first, last, lo, year)), else_=in_force)
     per_firm = (
         select(R.firm_id.label("firm_id"), R.programme_id.label("programme_id"),
                func.max(case((R.year == year, 1), else_=0)).label("rec"),
                func.min(R.year).label("first_year"),
-               as_bigint(func.sum(case((tracked, _mask(first, last, lo, year)),
-                                       else_=in_force))).label("bits"),
-               as_bigint(func.sum(case((tracked, _span_len(first, last, lo, year)),
-                                       else_=0))).label("spans"))
+               (as_bigint(func.bit_or(row_bits)) if bit_or
+                else func.sum(row_bits)).label("bits"),
+               (literal(0) if bit_or else
+                func.sum(case((tracked, _span_len(first, last, lo, year)), else_=0)))
+               .label("spans"))
         .group_by(R.firm_id, R.programme_id)
         .subquery("per_firm")
     )
@@ -191,7 +195,7 @@ def recognition_cells(year: int, by_year_ids, lo: int, town_ids):
         if programme_id not in tracked_set:
             counts[2] += firms if mask else 0
             continue
-        if mask.bit_count() != span_count:  # a carry: this key's groups have overlapping spans
+        if not bit_or and mask.bit_count() != span_count:  # a carry: spans overlapped
             overlapping.add((programme_id, mask, span_count))
             continue
         if mask >> (year - lo) & 1:
