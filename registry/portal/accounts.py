@@ -18,7 +18,7 @@ from registry.auth.models import User
 from registry.auth.passwords import check_password_policy
 from registry.auth.services import user_snapshot
 from registry.errors import NotFound, ValidationError
-from registry.excel.exporter import Column, Sheet, write_workbook
+from registry.excel.exporter import TEXT, Column, Sheet, write_workbook
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.uscc import normalise_uscc
@@ -79,10 +79,10 @@ def issue_bulk(actor, firms) -> list[tuple[Firm, User, str]]:
 
 def codes_workbook(issued, *, title: str) -> bytes:
     """The sheet the bureau hands out: firm, USCC, contact, login, activation code."""
-    columns = [Column("企业名称", width=36), Column("统一社会信用代码", width=22, number_format="TEXT"),
-               Column("联系人", width=10), Column("联系电话", width=16, number_format="TEXT"),
-               Column("登录用户名", width=24, number_format="TEXT"),
-               Column("激活码", width=18, number_format="TEXT")]
+    columns = [Column("企业名称", width=36), Column("统一社会信用代码", width=22, number_format=TEXT),
+               Column("联系人", width=10), Column("联系电话", width=16, number_format=TEXT),
+               Column("登录用户名", width=24, number_format=TEXT),
+               Column("激活码", width=18, number_format=TEXT)]
     rows = [(f.name, f.uscc, f.contact_person or "", f.phone or "", u.username, code)
             for f, u, code in issued]
     return write_workbook([Sheet(title="企业账号激活码", columns=columns, rows=rows,
