@@ -123,6 +123,17 @@ def _span_len(first, last, lo: int, hi: int):
     return greatest(least(last, literal(hi)) - greatest(first, literal(lo)) + 1, literal(0))
 
 
+def _cell():
+    """town and industry packed into one integer (see ``_cell_key``)."""
+    return (func.coalesce(Firm.town_id, 0) * literal(1 << KEY_BITS, BigInteger)
+            + func.coalesce(Firm.industry_id, 0)).label("cell")
+
+
+def cell_rows(stmt) -> list[tuple]:
+    """``rows`` of a statement whose first column is ``_cell()``: (town_id, industry_id, …)."""
+    return [unpack_key(cell)[1:] + tuple(rest) for cell, *rest in rows(stmt)]
+
+
 def _cell_key(programme_id):
     """programme, town and industry packed into one integer: SQLite sorts one integer
     key about twice as fast as three columns; NULL town/industry become 0."""
@@ -319,29 +330,30 @@ def institution_cells(year: int, town_ids) -> list:
     Each institution open at the end of ``year`` counts once, at its level then; the last
     column counts distinct 规上 firms (alive then) hosting at least one of them.
     """
-    I, L = RdInstitution, _level_at_end_of(year)
+    I, L, cell = RdInstitution, _level_at_end_of(year), _cell()
     host = and_(Firm.above_scale.is_(True), firm_alive(year))
     stmt = (
-        select(_town(), Firm.industry_id,
+        select(cell,
                *[func.count(case((L.c.level == i, I.id))) for i in range(len(LEVELS))],
                func.count(func.distinct(case((host, Firm.id)))))
         .select_from(L)
         .join(I, I.id == L.c.institution_id)
         .join(Firm, Firm.id == I.firm_id)
         .where(_institution_open(year))
-        .group_by(_town(), Firm.industry_id)
+        .group_by(cell)
     )
-    return rows(_firm_filter(stmt, town_ids))
+    return cell_rows(_firm_filter(stmt, town_ids))
 
 
 def above_scale_cells(year: int, town_ids) -> list:
     """(town_id, industry_id, 规上 firms registered and still here at the end of year)."""
+    cell = _cell()
     stmt = (
-        select(_town(), Firm.industry_id, func.count())
+        select(cell, func.count())
         .where(Firm.above_scale.is_(True), firm_alive(year))
-        .group_by(_town(), Firm.industry_id)
+        .group_by(cell)
     )
-    return rows(_firm_filter(stmt, town_ids))
+    return cell_rows(_firm_filter(stmt, town_ids))
 
 
 def team_counted(year: int):
