@@ -6,7 +6,7 @@ The ``--json`` report is one object other tools read, so its shape is fixed:
  "errors": [{"sheet", "row", "column", "value", "reason"}],
  "changes": [{"sheet", "row", "uscc", "field", "old", "new"}]}.
 Exit code: 0 committed or a clean dry run; 1 rows in error (nothing written); 2 the file
-itself refused. Every run but a dry run leaves an ImportBatch (uploaded by 命令行).
+itself refused, or the import refused because another one wrote the same records meanwhile. Every run but a dry run leaves an ImportBatch (uploaded by 命令行).
 """
 from __future__ import annotations
 
@@ -46,11 +46,7 @@ def import_command(file: Path, kind, programme, year, dry_run, valid_only, as_js
                                             year=year)
     except RegistryError as exc:
         db.session.rollback()
-        report = {"kind": kind, "programme": programme, "status": "rejected",
-                  "counts": {NEW: 0, UPDATED: 0, UNCHANGED: 0, ERROR: 0},
-                  "errors": [{"sheet": "", "row": 0, "column": "", "value": "", "reason": exc.message}],
-                  "changes": []}
-        _emit(report, as_json, file.name, refused=True)
+        _emit(_refused(kind, programme, exc), as_json, file.name, refused=True)
         raise SystemExit(2)
 
     errors = error_count(plan)
@@ -65,6 +61,10 @@ def import_command(file: Path, kind, programme, year, dry_run, valid_only, as_js
         try:
             services.confirm_batch(None, batch, valid_only=valid_only)
             db.session.commit()
+        except RegistryError as exc:  # e.g. another import wrote the same firms meanwhile
+            db.session.rollback()
+            _emit(_refused(kind, programme, exc), as_json, file.name, refused=True)
+            raise SystemExit(2)
         except Exception:
             db.session.rollback()
             raise
@@ -75,6 +75,13 @@ def import_command(file: Path, kind, programme, year, dry_run, valid_only, as_js
               "changes": [c.as_dict() for c in plan.changes]}
     _emit(report, as_json, file.name, plan=plan, batch_id=None if dry_run else batch.id)
     raise SystemExit(code)
+
+
+def _refused(kind, programme, exc: RegistryError) -> dict:
+    return {"kind": kind, "programme": programme, "status": "rejected",
+            "counts": {NEW: 0, UPDATED: 0, UNCHANGED: 0, ERROR: 0},
+            "errors": [{"sheet": "", "row": 0, "column": "", "value": "", "reason": exc.message}],
+            "changes": []}
 
 
 def _emit(report: dict, as_json: bool, filename: str, *, plan=None, batch_id=None,

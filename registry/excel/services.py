@@ -14,7 +14,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from registry.errors import NotFound, RegistryError
+from registry.errors import ConflictError, NotFound, RegistryError
 from registry.excel.importer import apply_plan, plan_import
 from registry.excel.models import ImportBatch, ImportMapping
 from registry.excel.reader import read_workbook
@@ -158,8 +158,36 @@ def confirm_batch(actor, batch: ImportBatch, *, valid_only: bool = False) -> dic
         raise RegistryError(f"该导入批次{batch.status_label}，不能再次导入。")
     plan = _staged_plan(batch) or load_plan(batch)
     db.session.info.pop(_STAGED, None)
-    result = apply_plan(plan, actor, batch, valid_only=valid_only)
+    try:
+        result = apply_plan(plan, actor, batch, valid_only=valid_only)
+    except Exception as exc:
+        if not _concurrent_write(exc):
+            raise
+        # another import or clerk wrote the same records since this plan was made (a firm
+        # created twice, crossing updates): the database refused, the caller rolls back
+        raise ConflictError("导入期间，文件中的部分企业或记录正被他人同时导入或修改，未导入任何数据。"
+                            "请稍后重新上传，或重新预览后再导入。") from exc
     return {**result["counts"], **result}
+
+
+#: Refusals a database gives a write that raced another one: unique violation, deadlock,
+#: serialization failure, lock timeout (PostgreSQL SQLSTATE, MySQL/MariaDB error numbers).
+_RACE_SQLSTATES = {"23505", "40P01", "40001", "55P03"}
+_RACE_MYSQL_CODES = {1062, 1213, 1205}
+
+
+def _concurrent_write(exc: Exception) -> bool:
+    """True when ``exc`` is the database refusing a write that raced another transaction."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) in _RACE_SQLSTATES:  # psycopg (also raw COPY errors)
+        return True
+    args = getattr(orig, "args", ())
+    if type(orig).__module__.startswith("pymysql") and args and args[0] in _RACE_MYSQL_CODES:
+        return True
+    if type(orig).__module__ == "sqlite3":
+        text = str(orig)
+        return "UNIQUE constraint failed" in text or "database is locked" in text
+    return False
 
 
 def reject_batch(actor, batch: ImportBatch, plan: ImportPlan) -> None:
