@@ -33,6 +33,12 @@ def register_error_handlers(app) -> None:
     def page(code: int, title: str, text: str):
         return render_template("errors/error.html", code=code, title=title, text=text), code
 
+    from flask_wtf.csrf import CSRFError
+
+    app.register_error_handler(
+        CSRFError, lambda e: page(400, "请求已失效", "页面已过期或缺少安全校验信息，请刷新页面后重试。")
+    )
+    app.register_error_handler(400, lambda e: page(400, "请求无效", "请求的内容无效，请刷新页面后重试。"))
     app.register_error_handler(403, lambda e: page(403, "无权访问", "您没有访问此页面的权限。"))
     app.register_error_handler(404, lambda e: page(404, "页面不存在", "您访问的页面或记录不存在。"))
     app.register_error_handler(413, lambda e: page(413, "文件过大", "上传的文件超过了允许的大小。"))
