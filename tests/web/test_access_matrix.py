@@ -15,7 +15,9 @@ in (``view.allowed_roles``). The tests below prove, for every route the app has:
    the records every bureau user may read whole, with the reason);
 5. the roles of the issue hold as rules over endpoints (POLICY): user administration and
    programme settings admin-only; the audit log, imports and every change to tier lists
-   staff-only (town officers do not publish).
+   staff-only (town officers do not publish);
+6. anonymous: every route outside PUBLIC, with every method, sends a visitor who has not
+   signed in to the login page (or answers 401/403) and shows nothing of any record.
 
 URL arguments are filled from SAMPLES by name: a new kind of argument needs a sample here,
 so the matrix can never silently skip a route.
@@ -314,3 +316,30 @@ def test_town_officer_firm_list_shows_only_their_towns(app, make, world):
     assert firm.name not in page
     assert client.get(f"/firms/{firm.id}").status_code == 404
     assert client.get(f"/firms/{mine.id}").status_code == 200
+
+
+def test_anonymous_gets_only_the_login_page(app, make, world):
+    """Not signed in: every non-public route and method redirects to the login page or
+    answers 401/403 — never content; the public pages show no record either."""
+    from urllib.parse import urlsplit
+
+    firm, values = world
+    secrets = _secrets(make, firm)
+    client = app.test_client()
+    wrong, asked = [], 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in _methods(rule):
+            resp = client.open(_url(app, rule, values), method=method, data={})
+            asked += 1
+            if leaked := _revealed(resp, secrets):
+                wrong.append(f"{method} {rule.rule}: shows {leaked}")
+            if rule.endpoint in PUBLIC:
+                continue
+            to_login = (resp.status_code in (301, 302, 303, 307, 308)
+                        and urlsplit(resp.headers.get("Location", "")).path == "/auth/login")
+            if not (to_login or resp.status_code in (401, 403)):
+                wrong.append(f"{method} {rule.rule}: {resp.status_code}, want a redirect to login or 401/403")
+    assert asked > 100
+    assert wrong == []
