@@ -67,6 +67,9 @@ V = {
     "list.entry_note": hostile("=", "名单备注"),
     "draft.entry_note": hostile("+", "草稿备注"),
     "criterion.label": hostile("=", "条件"),
+    "list.title": hostile("=", "名单标题"),
+    "list.batch": hostile("+", "批次")[:50],
+    "list.document": hostile("@", "名单文号"),
     "audit.summary": hostile("-", "日志摘要"),
     "user.display": hostile("=", "用户")[:64],
     "upload.name": hostile("=", "上传名称"),
@@ -163,8 +166,9 @@ def _seed(make):
                                    role="leader", education=V["member.education"]))
     team.evaluations.append(TeamEvaluation(year=2015, result="good", comment=V["evaluation.comment"]))
     s.add_all([inst, team])
-    published = TierList(programme=make.programme("eaglet"), year=YEAR, batch="", title="名单",
-                         status="published", document_no="慈科〔2016〕1号", created_by_id=staff.id)
+    published = TierList(programme=make.programme("eaglet"), year=YEAR, batch=V["list.batch"],
+                         title=V["list.title"], status="published", document_no=V["list.document"],
+                         created_by_id=staff.id)
     published.entries = [TierListEntry(firm=firm, seq=1, firm_name=V["list.entry_name"], uscc=firm.uscc,
                                        town_name=V["list.entry_town"], note=V["list.entry_note"])]
     draft = TierList(programme=make.programme("gazelle"), year=YEAR, batch="", title="公示名单",
