@@ -17,6 +17,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import attributes, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit.services import record, snapshot
 from registry.errors import ConflictError, NotFound, ValidationError
@@ -129,6 +130,15 @@ def _touch(tier_list: TierList) -> None:
     attributes.flag_modified(tier_list, "note")
 
 
+def _flush() -> None:
+    """Flush a change of a list; a save that raced another clerk's (the list was published or
+    changed since it was loaded: its version no longer matches) is refused, not a crash."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ConflictError("名单已被他人修改或发布，您的修改没有保存，请刷新页面后重试。") from None
+
+
 def _check_version(tier_list: TierList, version) -> None:
     if version not in (None, "") and int(version) != tier_list.version:
         raise ConflictError("名单已被他人修改，请刷新页面后重试。")
@@ -172,7 +182,7 @@ def update_list(actor, tier_list: TierList, *, version=None, **fields) -> TierLi
             if key == "title" and not value:
                 raise ValidationError("名单标题不能为空", field="title")
             setattr(tier_list, key, value if key in ("title", "batch") else (value or None))
-    db.session.flush()
+    _flush()
     record(actor, "update", "tier_list", tier_list.id, summary=f"修改名单：{tier_list.title}",
            before=before, after=snapshot(tier_list, LIST_FIELDS))
     return tier_list
@@ -183,7 +193,7 @@ def delete_list(actor, tier_list: TierList) -> None:
         raise ConflictError("只能删除草稿状态的名单。")
     before, list_id = snapshot(tier_list, LIST_FIELDS), tier_list.id
     db.session.delete(tier_list)
-    db.session.flush()
+    _flush()
     record(actor, "delete", "tier_list", list_id, summary=f"删除名单：{before['title']}", before=before)
 
 
@@ -210,7 +220,7 @@ def add_entry(actor, tier_list: TierList, firm: Firm, *, source: str = "search",
                           screening=screening, note=(note or "").strip() or None, source=source)
     tier_list.entries.append(entry)
     _touch(tier_list)
-    db.session.flush()
+    _flush()
     record(actor, "add_entry", "tier_list", tier_list.id, firm_id=firm.id,
            summary=f"{tier_list.title}：添加 {firm.name}（{SOURCES.get(source, source)}）",
            after=snapshot(entry, ENTRY_FIELDS))
@@ -264,7 +274,7 @@ def remove_entry(actor, tier_list: TierList, entry_id) -> None:
     before = snapshot(entry, ENTRY_FIELDS)
     tier_list.entries.remove(entry)
     _touch(tier_list)
-    db.session.flush()
+    _flush()
     record(actor, "remove_entry", "tier_list", tier_list.id, firm_id=entry.firm_id,
            summary=f"{tier_list.title}：移除 {entry.firm_name}", before=before)
 
@@ -275,7 +285,7 @@ def update_entry_note(actor, tier_list: TierList, entry_id, note: str) -> None:
     before = {"note": entry.note}
     entry.note = (note or "").strip()[:255] or None
     _touch(tier_list)
-    db.session.flush()
+    _flush()
     record(actor, "update_entry", "tier_list", tier_list.id, firm_id=entry.firm_id,
            summary=f"{tier_list.title}：{entry.firm_name} 备注", before=before, after={"note": entry.note})
 
@@ -295,7 +305,7 @@ def start_notice(actor, tier_list: TierList, *, notice_from: date | None, notice
         raise ValidationError("公示结束日期早于开始日期。", field="notice_until")
     before = snapshot(tier_list, LIST_FIELDS)
     tier_list.status, tier_list.notice_from, tier_list.notice_until = "notice", notice_from, notice_until
-    db.session.flush()
+    _flush()
     record(actor, "notice", "tier_list", tier_list.id,
            summary=f"{tier_list.title}：公示 {notice_from:%Y-%m-%d} 至 {notice_until:%Y-%m-%d}",
            before=before, after=snapshot(tier_list, LIST_FIELDS))
@@ -327,7 +337,7 @@ def record_objection(actor, tier_list: TierList, *, firm_id, kind: str, received
         objection.resolved_at = utcnow()
         tier_list.entries.remove(entry)
     _touch(tier_list)
-    db.session.flush()
+    _flush()
     record(actor, kind, "tier_list", tier_list.id, firm_id=entry.firm_id,
            summary=f"{tier_list.title}：{objection.kind_label} {entry.firm_name}",
            after={"content": content, "received_on": objection.received_on, "outcome": objection.outcome})
@@ -354,7 +364,7 @@ def resolve_objection(actor, tier_list: TierList, objection_id, *, outcome: str,
         if entry is not None:
             tier_list.entries.remove(entry)
     _touch(tier_list)
-    db.session.flush()
+    _flush()
     record(actor, "resolve_objection", "tier_list", tier_list.id, firm_id=objection.firm_id,
            summary=f"{tier_list.title}：异议 {objection.firm_name} {objection.outcome_label}",
            before={"outcome": "pending"}, after={"outcome": outcome, "resolution": resolution})

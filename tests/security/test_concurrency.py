@@ -224,3 +224,83 @@ def test_two_imports_of_overlapping_workbooks_at_once_apply_whole_or_are_refused
     assert {b.uploaded_by_id for b in applied} == {clerk_ids[n] for n in range(2) if won[n]}
     logged = ctx.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import"))
     assert logged == sum(b.created_count + b.updated_count for b in applied), "audit of a refused import kept"
+
+
+# --- a list published while clerks still change it ------------------------------------------
+# (two clerks publishing the same list at once: tests/lists/test_workflow.py, see above)
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_list_published_while_it_is_changed_freezes_exactly_the_changes_made_before(app, ctx, make, round_):
+    """Publisher, a clerk adding a firm and a clerk editing an entry's note, at once.
+
+    Serial outcomes: each change either happened before the publish (and is in the frozen
+    list and its recognitions) or was refused; a published list never changes afterwards."""
+    from registry.auth.models import User
+    from registry.extensions import db
+    from registry.lists import services
+    from registry.lists.models import TierList
+    from registry.recognitions.models import Recognition
+    from tests.lists.builders import noticed_list
+
+    after_notice = date(2016, 12, 1)
+    staff = [make.user("staff") for _ in range(3)]
+    firms = [make.firm() for _ in range(4)]
+    extra = make.firm("慈溪市后来添加电器有限公司")
+    tier_list = noticed_list(make, staff[0], firms)
+    ctx.commit()
+    list_id, extra_id, staff_ids = tier_list.id, extra.id, [s.id for s in staff]
+    initial_version = tier_list.version
+    noted_firm = firms[0].id
+
+    def loaded(n):
+        mine = db.session.get(TierList, list_id)
+        list(mine.entries), list(mine.objections)
+        return mine, db.session.get(User, staff_ids[n])
+
+    def publisher(barrier):
+        mine, actor = loaded(0)
+        version = mine.version
+        barrier.wait(timeout=TIMEOUT)
+        services.publish(actor, mine, version=version, today=after_notice)
+
+    def adder(barrier):
+        mine, actor = loaded(1)
+        firm = db.session.get(Firm, extra_id)
+        firm.town, firm.industry  # loaded before the race
+        barrier.wait(timeout=TIMEOUT)
+        services.add_entry(actor, mine, firm)
+
+    def noter(barrier):
+        mine, actor = loaded(2)
+        entry = next(e for e in mine.entries if e.firm_id == noted_firm)
+        barrier.wait(timeout=TIMEOUT)
+        services.update_entry_note(actor, mine, entry.id, "公示期间补充说明")
+
+    outcomes = race(app, publisher, adder, noter)
+    assert all(kind in ("ok", "refused") for kind, _ in outcomes), describe(outcomes)
+    for kind, exc in outcomes:
+        if kind == "refused":
+            assert isinstance(exc, ConflictError), describe(outcomes)
+            assert "已被他人" in exc.message or "已发布" in exc.message, describe(outcomes)
+    published, added, noted = (kind == "ok" for kind, _ in outcomes)
+
+    ctx.rollback()
+    ctx.expire_all()
+    final = ctx.get(TierList, list_id)
+    entry_firms = {e.firm_id for e in final.entries}
+    assert entry_firms == {f.id for f in firms} | ({extra_id} if added else set())
+    note = next(e.note for e in final.entries if e.firm_id == noted_firm)
+    assert note == ("公示期间补充说明" if noted else None)
+    assert final.version == initial_version + sum((published, added, noted))  # one step per success
+    if published:
+        assert final.status == "published"
+        recognised = set(ctx.scalars(select(Recognition.firm_id).where(Recognition.tier_list_id == list_id)))
+        assert recognised == entry_firms, "the frozen list and its recognitions disagree"
+        log = ctx.execute(select(AuditLog.id, AuditLog.action).where(
+            AuditLog.entity_type == "tier_list", AuditLog.entity_id == list_id,
+            AuditLog.action.in_(("publish", "add_entry", "update_entry")))).all()
+        publish_id = next(i for i, action in log if action == "publish")
+        assert all(i < publish_id for i, action in log if action != "publish"), \
+            "a change was accepted after the list was published"
+    else:
+        assert final.status == "notice"
