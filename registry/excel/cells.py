@@ -30,8 +30,42 @@ class CellProblem(ValueError):
 
 
 
+# --- invisible characters -------------------------------------------------------------
+#: Bidirectional controls: U+202E turns "gnp.exe" into "exe.png" on screen. Never in a name.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+#: Zero-width characters copy-paste leaves behind: dropped from text, never meaningful here.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+#: C0 and C1 control characters other than tab, line feed and carriage return (and the
+#: vertical tab / form feed Word line breaks leave, which count as spaces).
+_CONTROLS = "".join(map(chr, [*range(0x00, 0x09), *range(0x0e, 0x20), *range(0x7f, 0xa0)]))
+_SUSPECT = re.compile(f"[{re.escape(BIDI_CONTROLS + _CONTROLS)}]")
+_DROP_ZERO_WIDTH = str.maketrans("", "", ZERO_WIDTH)
+_INVISIBLE = re.compile(f"[{re.escape(BIDI_CONTROLS + _CONTROLS + ZERO_WIDTH)}]")
+
+
+def visible_name(text: str) -> str:
+    """A name as it may be shown (sheet names, file names, values quoted in messages):
+    every control, direction-override and zero-width character written out as [U+XXXX],
+    so nothing can reorder or hide what the reader sees."""
+    if text.isprintable():
+        return text
+    return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
+def _check_invisible(value: str) -> str:
+    """Drop zero-width characters; refuse control and direction-override characters."""
+    bad = _SUSPECT.search(value)
+    if bad:
+        ch = bad.group()
+        if ch in BIDI_CONTROLS:
+            raise CellProblem(f"{{label}}含有文字方向控制符（U+{ord(ch):04X}），会使文字显示的顺序与实际不符，"
+                              "请删除后重新填写")
+        raise CellProblem(f"{{label}}含有不可见的控制字符（U+{ord(ch):04X}），请删除后重新填写")
+    return value.translate(_DROP_ZERO_WIDTH)
+
+
 # --- headers ------------------------------------------------------------------------
-_HEADER_DROP = str.maketrans("", "", " \t\r\n*＊\u3000\xa0")
+_HEADER_DROP = str.maketrans("", "", " \t\r\n*＊\u3000\xa0" + ZERO_WIDTH + BIDI_CONTROLS)
 _UNIT_SUFFIX = re.compile(r"\((?:万?元|万元人民币|人|个|项|件|家|%|年|亿元)\)$")
 
 
@@ -79,14 +113,18 @@ _SPACES = re.compile(r"\s+")
 
 
 def parse_text(value: Any) -> str | None:
-    """NFKC, brackets as full-width （）, no spaces next to Chinese, inner runs collapsed."""
+    """NFKC, brackets as full-width （）, no spaces next to Chinese, inner runs collapsed;
+    zero-width characters dropped, control and direction-override characters refused
+    (CellProblem)."""
     if type(value) is not str:
         value = cell_text(value)
+    if not value.isprintable():  # C speed; false for tabs, line breaks and anything invisible
+        value = _check_invisible(value)
     if not _is_normalized(_NFKC, value):
         value = _normalize(_NFKC, value)
     if "(" in value or ")" in value:
         value = value.translate(BRACKETS)
-    if " " in value or "\n" in value or "\t" in value or "\r" in value:
+    if not value.isprintable() or " " in value:
         value = _SPACES.sub(" ", _SPACES_NEAR_WIDE.sub("", value.strip()))
     return value or None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from registry.excel.cells import visible_name
 from registry.excel.specs import SHEET_KINDS, SheetKind
 from registry.excel.values import cell_text, normalise_header, strip_unit
 
@@ -19,6 +20,9 @@ IGNORE = ""  # a mapping value: drop this column
 #: Columns the registry itself adds to workbooks it sends out (the error workbook's reason
 #: column): a corrected file coming back must not ask the user to map them.
 IGNORED_HEADERS = frozenset({"错误原因"})
+#: A header cell is a few words; longer text above the data (a title, a pasted paragraph, a
+#: hostile 100,000-character cell) is cut here before it is compared with every kind.
+MAX_HEADER_CHARS = 200
 
 
 @lru_cache(maxsize=None)
@@ -70,8 +74,9 @@ def _merge_lookup(merges) -> dict[tuple[int, int], tuple[int, int, int, int]]:
 
 
 def _text(value) -> str:
+    """A header cell as shown (invisible characters written out: see cells.visible_name)."""
     if isinstance(value, str):
-        return value.strip()
+        return visible_name(value.strip()[:MAX_HEADER_CHARS])
     return "" if value in (None, "") else cell_text(value)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.excel import specs
+from registry.excel.cells import visible_name
 from registry.excel.error_book import ERROR_COLUMN
 from registry.excel.types import ERROR, NEW, ROW_CLASS_LABELS, UNCHANGED, UPDATED
 
@@ -123,7 +124,7 @@ def _subject(values: dict, raw: dict, kind_code: str) -> str:
         value = values.get(name)
         if value in (None, ""):
             value = raw.get(name)
-        return "" if value in (None, "") else str(value)
+        return "" if value in (None, "") else visible_name(str(value))
 
     main, place = SUBJECTS.get(kind_code, (None, None))
     if main and pick(main):
@@ -207,4 +208,4 @@ def _text(value) -> str:
         return "是" if value else "否"
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    return visible_name(str(value))

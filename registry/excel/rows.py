@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 from registry.excel.layout import IGNORE, Header
 from registry.excel.specs import FIRM_ROWS, SheetKind
 from registry.excel.types import MISSING, NO_ERRORS, CellError, ParsedRow, ParsedSheet, RowLayout
+from registry.excel.cells import visible_name
 from registry.excel.values import BLANK, CellProblem, cell_text, strip_unit, normalise_header
 
 _TOTAL = re.compile(r"(?:合计|小计|总计|共计|总数|合\s+计|总\s+计|小\s+计)")
@@ -173,13 +174,14 @@ class SheetParser:
                         vals.append(parse(v))
                     except CellProblem as problem:
                         vals.append(None)
-                        errors.append(CellError(name, i + 1, col_header, cell_text(v), problem.reason(label)))
+                        errors.append(CellError(name, i + 1, col_header, visible_name(cell_text(v)),
+                                                problem.reason(label)))
             if pad:
                 vals += pad
             for idx, col_header in unmapped_idx:
                 bucket = samples[col_header]
                 if len(bucket) < 3 and row[idx] != "":
-                    bucket.append(cell_text(row[idx]))
+                    bucket.append(visible_name(cell_text(row[idx]))[:200])
             # rows below one group row share its (never modified) context dict
             # a tuple is a third smaller than the list
             parsed = ParsedRow(name, i + 1, tuple(vals), cells, errors, context or None, layout)

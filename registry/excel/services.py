@@ -19,6 +19,8 @@ from registry.excel.importer import apply_plan, plan_import
 from registry.excel.models import ImportBatch, ImportMapping
 from registry.excel.reader import read_workbook
 from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, ImportPlan, ParsedWorkbook
+from registry.excel.cells import visible_name
+from registry.excel.container import Limits
 from registry.excel.values import normalise_header
 from registry.extensions import db
 from registry.firms.models import Industry, Town
@@ -40,7 +42,7 @@ def _read(data: bytes, filename: str, *, kind=None, programme=None, year=None,
     industries = db.session.scalars(select(Industry.name)).all()
     return read_workbook(data, filename, kind=kind, programme=programme, year=year,
                          mapping=flat_mapping(mapping), towns=towns, industries=industries,
-                         today=today(), limits=current_app.config.get("IMPORT_LIMITS"))
+                         today=today(), limits=Limits.from_config(current_app.config))
 
 
 def flat_mapping(mapping: dict | None) -> dict[str, str]:
@@ -78,6 +80,7 @@ def stage_upload(actor, data: bytes, filename: str, *, kind=None, programme=None
     FileRefused (a RegistryError) propagates and nothing is stored. A saved column map
     for a sheet of the same shape is applied on the way.
     """
+    filename = visible_name(filename or "")  # shown on every page: nothing may hide or reorder it
     workbook = _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping)
     saved = {} if mapping else _saved_mappings(workbook)
     if saved:

@@ -13,15 +13,29 @@ import ctypes
 import ctypes.util
 import io
 import itertools
+import logging
+import zipfile
 from typing import Iterator
 
 from python_calamine import CalamineWorkbook
 
 from registry.excel import container
+from registry.excel.cells import visible_name
 from registry.excel.container import Limits
 from registry.excel.types import FileRefused
 
-_MAX_CELLS = 30_000_000  # height × width of one sheet's used range
+log = logging.getLogger(__name__)
+_UNREADABLE = "无法读取工作簿：文件已损坏或结构异常，请在 Excel 中打开后另存为 .xlsx 再上传"
+_UNREADABLE_SHEET = "工作表已损坏或结构异常，请在 Excel 中打开后另存为 .xlsx 再上传"
+
+
+def _scan(zf, path: str, shown: str, limits: Limits) -> bool:
+    """container.scan_sheet, with a broken part (bad CRC, a size that lies) refused."""
+    try:
+        return container.scan_sheet(zf, path, shown, limits)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        log.info("sheet part %s unreadable: %s", path, exc)
+        raise FileRefused(f"无法读取工作表“{shown}”：" + _UNREADABLE_SHEET) from None
 
 
 def _malloc_trim():
@@ -86,26 +100,37 @@ def sheet_rows(opened: container.Opened, data: bytes, stem: str, limits: Limits)
         for r in rows:
             if len(r) < width:
                 r.extend([""] * (width - len(r)))
-        yield stem, SheetRows(_drain(rows), limits.header_scan_rows), [], None
+        yield visible_name(stem), SheetRows(_drain(rows), limits.header_scan_rows), [], None
         return
     zf = opened.zip
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for broken parts
-        raise FileRefused(f"无法读取工作簿（文件可能已损坏）：{exc}") from None
+        log.info("calamine refused %s: %s", stem, exc)
+        raise FileRefused(_UNREADABLE) from None
     closed = False
     try:
-        paths = None
         names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
+        paths = container.sheet_paths(zf) if names else {}
+        if any(name not in paths for name in names):
+            # calamine found a sheet whose part we cannot name: scan every part it could be
+            for member in container.unnamed_parts(zf, paths.values()):
+                _scan(zf, member, member, limits)
         for name in names:
+            path = paths.get(name)
+            formulas = None
+            if path and _scan(zf, path, visible_name(name), limits):
+                formulas = (lambda p=path: container.formula_cells(zf, p))
             try:
                 sheet = book.get_sheet_by_name(name)
             except Exception as exc:
-                raise FileRefused(f"无法读取工作表“{name}”：{exc}") from None
+                log.info("calamine refused sheet %r: %s", name, exc)
+                raise FileRefused(f"无法读取工作表“{visible_name(name)}”：" + _UNREADABLE_SHEET) from None
             if sheet.height > limits.max_rows + limits.header_scan_rows:
-                raise FileRefused(f"工作表“{name}”有 {sheet.height} 行，超过上限 {limits.max_rows} 行：请拆分后分批上传")
-            if sheet.height * sheet.width > _MAX_CELLS:
-                raise FileRefused(f"工作表“{name}”的使用区域过大（{sheet.height} 行 × {sheet.width} 列）："
+                raise FileRefused(f"工作表“{visible_name(name)}”有 {sheet.height} 行，超过上限 {limits.max_rows} 行："
+                                  "请拆分后分批上传")
+            if sheet.height * sheet.width > limits.max_cells:
+                raise FileRefused(f"工作表“{visible_name(name)}”的使用区域过大（{sheet.height} 行 × {sheet.width} 列）："
                                   "请删除表格右侧和下方多余的行列后再上传")
             merges = list(sheet.merged_cell_ranges or ())
             # iter_rows starts at row 0 but at the used range's first column
@@ -115,13 +140,7 @@ def sheet_rows(opened: container.Opened, data: bytes, stem: str, limits: Limits)
                 book.close()  # the file's bytes and shared strings: the last sheet has its copy
                 closed = True
                 release_memory()
-            if paths is None:
-                paths = container.sheet_paths(zf)
-            path = paths.get(name)
-            formulas = None
-            if path and container.has_formulas(zf, path):
-                formulas = (lambda p=path: container.formula_cells(zf, p))
-            yield name, rows, merges, formulas
+            yield visible_name(name), rows, merges, formulas
             del rows
             release_memory()  # calamine's copy of the sheet, parsed by now
     finally:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from registry.errors import RegistryError
+from registry.excel.cells import visible_name
 
 # Row classes, as the preview shows them.
 NEW, UPDATED, UNCHANGED, ERROR = "new", "updated", "unchanged", "error"
@@ -19,6 +20,19 @@ ROW_CLASS_LABELS = {NEW: "新增", UPDATED: "更新", UNCHANGED: "未变", ERROR
 
 class FileRefused(RegistryError):
     """The file as a whole cannot be read (wrong format, encrypted, too big, no header …)."""
+
+
+MAX_SHOWN = 300  # characters of a value or reason kept in a message
+
+
+def _shown(text: str) -> str:
+    if type(text) is not str:
+        return text
+    if not text.isprintable():
+        text = visible_name(text)
+    if len(text) > MAX_SHOWN:
+        text = text[:MAX_SHOWN - 60] + "……" + text[-58:]
+    return text
 
 
 @dataclass
@@ -30,6 +44,11 @@ class CellError:
     column: str  # the header as written in the file ("" when not about one column)
     value: str  # the offending value as text ("" when empty)
     reason: str  # plain Chinese
+
+    def __post_init__(self):
+        # what people read: invisible characters written out, a 100,000-character cell cut
+        self.value = _shown(self.value)
+        self.reason = _shown(self.reason)
 
     def as_dict(self) -> dict:
         return {"sheet": self.sheet, "row": self.row, "column": self.column,

@@ -85,11 +85,20 @@ def _to_decimal(value: Any, units: tuple[str, ...]) -> Decimal | None:
     raise CellProblem("{label}应为数字，而不是" + cell_text(value))
 
 
+#: Money columns are NUMERIC(16, 2): below 10^14 万元. Counts are 32-bit integers.
+MAX_MONEY = Decimal(10) ** 14
+MAX_INT = 2**31 - 1
+
+
 def parse_decimal(value: Any) -> Decimal | None:
-    """Money in 万元: numbers, "1,200", "1200万元", full-width digits; never negative."""
+    """Money in 万元: numbers, "1,200", "1200万元", full-width digits; never negative,
+    below 10^14 (what the database column holds)."""
     number = _to_decimal(value, _MONEY_UNITS)
-    if number is not None and number < 0:
-        raise CellProblem("{label}不能为负数：" + cell_text(value).strip())
+    if number is not None:
+        if number < 0:
+            raise CellProblem("{label}不能为负数：" + cell_text(value).strip())
+        if number >= MAX_MONEY:
+            raise CellProblem("{label}数值过大（应小于10¹⁴万元），请检查单位和位数")
     return number
 
 
@@ -100,6 +109,8 @@ def parse_int(value: Any) -> int | None:
         return None
     if number < 0:
         raise CellProblem("{label}不能为负数：" + cell_text(value).strip())
+    if number > MAX_INT:
+        raise CellProblem("{label}数值过大，请检查")
     if number != number.to_integral_value():
         raise CellProblem("{label}应为整数：" + cell_text(value).strip())
     return int(number)
