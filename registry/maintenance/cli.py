@@ -41,7 +41,7 @@ def backup_command(file: Path, force: bool):
 @click.option("--force", is_flag=True, help="当前数据库已有数据时仍然恢复（覆盖全部现有数据）")
 @with_appcontext
 def restore_command(file: Path, force: bool):
-    """从备份文件 FILE 恢复数据库（SQLite；PostgreSQL/MariaDB 显示恢复步骤）。"""
+    """从备份文件 FILE 恢复数据库（SQLite；PostgreSQL/MariaDB 显示恢复步骤）。恢复前请先停止正在运行的应用。"""
     if services.backend() != "sqlite":
         _not_sqlite()
     try:
