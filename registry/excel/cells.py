@@ -12,6 +12,7 @@ from typing import Any
 _NFKC = "NFKC"
 _normalize = unicodedata.normalize
 _is_normalized = unicodedata.is_normalized
+_category = unicodedata.category
 
 
 class CellProblem(ValueError):
@@ -53,7 +54,8 @@ def visible_name(text: str) -> str:
 
 
 def _check_invisible(value: str) -> str:
-    """Drop zero-width characters; refuse control and direction-override characters."""
+    """Drop zero-width and other invisible format characters (Unicode category Cf);
+    refuse control and direction-override characters."""
     bad = _SUSPECT.search(value)
     if bad:
         ch = bad.group()
@@ -61,7 +63,10 @@ def _check_invisible(value: str) -> str:
             raise CellProblem(f"{{label}}含有文字方向控制符（U+{ord(ch):04X}），会使文字显示的顺序与实际不符，"
                               "请删除后重新填写")
         raise CellProblem(f"{{label}}含有不可见的控制字符（U+{ord(ch):04X}），请删除后重新填写")
-    return value.translate(_DROP_ZERO_WIDTH)
+    value = value.translate(_DROP_ZERO_WIDTH)
+    if not value.isprintable():  # other invisible format characters (soft hyphen, tag characters …)
+        value = "".join(ch for ch in value if _category(ch) != "Cf")
+    return value
 
 
 # --- headers ------------------------------------------------------------------------
@@ -126,6 +131,9 @@ def parse_text(value: Any) -> str | None:
         value = value.translate(BRACKETS)
     if not value.isprintable() or " " in value:
         value = _SPACES.sub(" ", _SPACES_NEAR_WIDE.sub("", value.strip()))
+        if not _is_normalized(_NFKC, value.replace("（", "(").replace("）", ")")):
+            # "A´" is "A ́" after NFKC: without the space it composes to "Á"
+            value = _normalize(_NFKC, value).translate(BRACKETS)
     return value or None
 
 
