@@ -1,7 +1,7 @@
 """Official list export: 100,000 rows through the exporter vs openpyxl's bare write-only write.
 
 Both steps write the same cells (title, header, N data rows, footnote) to an in-memory
-.xlsx, each in its own child process so its peak memory (ru_maxrss) is that step's alone;
+.xlsx, each in its own child process so its peak memory (VmHWM, see bench/memory.py) is that step's alone;
 the two alternate over several rounds and the median times are compared.
 
 * baseline — ``Workbook(write_only=True)``, ``ws.append(values)`` per row, nothing styled;
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
 import time
+
+from bench.memory import peak_mib
 
 TIME_TARGET = 1.15
 MEMORY_TARGET_MIB = 100
@@ -65,7 +66,7 @@ def step(name: str, n: int) -> dict:
     else:
         size = len(official_workbook([official_sheet(TITLE, rows(n), footnote=FOOTNOTE)]))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mib()
     return {"seconds": seconds, "cpu": cpu, "peak_mib": peak, "bytes": size}
 
 

@@ -22,13 +22,14 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench.memory import peak_mib
 
 TARGETS = {"dry run": 0.35, "commit (empty DB)": 0.5, "re-import (未变)": 0.5,
            "commit (full DB)": None}
@@ -105,8 +106,8 @@ def step(name: str, path: str, url: str) -> dict:
             db.session.commit()
             extra = {"counts": counts}
     elapsed = time.perf_counter() - t0
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": elapsed, "peak_mib": peak_mib, **extra}
+    peak = peak_mib()
+    return {"seconds": elapsed, "peak_mib": peak, **extra}
 
 
 def run_child(name: str, path: Path, url: str) -> dict:

@@ -137,7 +137,12 @@ with app.app_context():
         out["refused"] = exc.message
     out["seconds"] = time.perf_counter() - started
     db.session.rollback()
-out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process image's own peak: ru_maxrss would also carry the parent's size at
+# fork (Linux keeps it across exec), i.e. the whole test run's, not the upload's.
+with open("/proc/self/status") as status:
+    hwm = next((ln for ln in status if ln.startswith("VmHWM:")), None)
+out["peak_mib"] = (int(hwm.split()[1]) if hwm else
+                   resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 print("RESULT " + json.dumps(out, ensure_ascii=False))
 """
 
