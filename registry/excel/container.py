@@ -30,7 +30,7 @@ import struct
 import zipfile
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from posixpath import join as posix_join
+from posixpath import join as posix_join, normpath
 
 from defusedxml import DefusedXmlException, ElementTree
 
@@ -301,11 +301,13 @@ def sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     targets = {}
     for rel in rels:
         target = rel.get("Target", "")
-        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posix_join("xl", target)
+        path = target.lstrip("/") if target.startswith("/") else posix_join("xl", target)
+        targets[rel.get("Id")] = normpath(path)
+    members = set(zf.namelist())
     out = {}
     for sheet in workbook.iter(f"{ns_main}sheet"):
         path = targets.get(sheet.get(f"{ns_rel}id"))
-        if path:
+        if path in members:  # a target outside the zip is no sheet (the caller scans every part)
             out[sheet.get("name")] = path
     return out
 

@@ -29,6 +29,12 @@ _UNREADABLE = "无法读取工作簿：文件已损坏或结构异常，请在 E
 _UNREADABLE_SHEET = "工作表已损坏或结构异常，请在 Excel 中打开后另存为 .xlsx 再上传"
 
 
+def _calamine_failed(exc: BaseException) -> bool:
+    """calamine's own errors, and a panic inside its Rust code (pyo3's PanicException
+    derives from BaseException, so ``except Exception`` would let it crash the request)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def _scan(zf, path: str, shown: str, limits: Limits) -> bool:
     """container.scan_sheet, with a broken part (bad CRC, a size that lies) refused."""
     try:
@@ -105,25 +111,33 @@ def sheet_rows(opened: container.Opened, data: bytes, stem: str, limits: Limits)
     zf = opened.zip
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for broken parts
+    except BaseException as exc:  # calamine raises its own error types for broken parts
+        if not _calamine_failed(exc):
+            raise
         log.info("calamine refused %s: %s", stem, exc)
         raise FileRefused(_UNREADABLE) from None
     closed = False
     try:
         names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
         paths = container.sheet_paths(zf) if names else {}
+        stray_formulas = False
         if any(name not in paths for name in names):
             # calamine found a sheet whose part we cannot name: scan every part it could be
             for member in container.unnamed_parts(zf, paths.values()):
-                _scan(zf, member, member, limits)
+                stray_formulas = _scan(zf, member, member, limits) or stray_formulas
         for name in names:
             path = paths.get(name)
+            if path is None and stray_formulas:
+                raise FileRefused(f"工作表“{visible_name(name)}”含有公式，且无法确定公式所在的单元格："
+                                  "请复制后“选择性粘贴 → 数值”保存，再上传")
             formulas = None
             if path and _scan(zf, path, visible_name(name), limits):
                 formulas = (lambda p=path: container.formula_cells(zf, p))
             try:
                 sheet = book.get_sheet_by_name(name)
-            except Exception as exc:
+            except BaseException as exc:
+                if not _calamine_failed(exc):
+                    raise
                 log.info("calamine refused sheet %r: %s", name, exc)
                 raise FileRefused(f"无法读取工作表“{visible_name(name)}”：" + _UNREADABLE_SHEET) from None
             if sheet.height > limits.max_rows + limits.header_scan_rows:
