@@ -242,6 +242,7 @@ def read_upload(actor, data: bytes, filename: str, *, year) -> dict:
     The pipeline's reader parses it; a row of another firm, or no row of this one, is
     refused, and so are cell errors the reader found. Nothing is written here: the values
     then go through ``save`` like the form's."""
+    from registry.excel.container import Limits
     from registry.excel.reader import read_workbook
 
     firm = own_firm(actor)
@@ -251,7 +252,7 @@ def read_upload(actor, data: bytes, filename: str, *, year) -> dict:
     try:
         book = read_workbook(data, filename, kind="annual", year=year, towns=towns,
                              industries=industries, today=date.today(),
-                             limits=current_app.config.get("IMPORT_LIMITS"))
+                             limits=Limits.from_config(current_app.config))
     except RegistryError:
         raise
     except Exception:  # a file the reader cannot open at all
