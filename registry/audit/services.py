@@ -245,7 +245,7 @@ def search(f: AuditFilter):
         stmt = stmt.where(AuditLog.firm_id.in_(firms))
     text = (f.text or "").strip()
     if text:
-        # JSON columns hold non-ASCII text as \uXXXX escapes (json.dumps): look for both.
+        # JSON columns hold non-ASCII text escaped by json.dumps (慈 → \u6148): look for both.
         needles = {text.lower(), json.dumps(text.lower())[1:-1]}
         conditions = [func.lower(AuditLog.summary).contains(text.lower(), autoescape=True)]
         for column in (AuditLog.before, AuditLog.after):

@@ -46,7 +46,8 @@ _INVISIBLE = re.compile(f"[{re.escape(BIDI_CONTROLS + _CONTROLS + ZERO_WIDTH)}]"
 
 def visible_name(text: str) -> str:
     """A name as it may be shown (sheet names, file names, values quoted in messages):
-    every control, direction-override and zero-width character written out as [U+XXXX],
+    every control, direction-override and zero-width character written out by its code
+    point, e.g. [U+202E],
     so nothing can reorder or hide what the reader sees."""
     if text.isprintable():
         return text
