@@ -67,8 +67,33 @@ IMPORT_KINDS = {
     "institutions": "研发机构",
     "teams": "科技创新团队",
     "annual": "年度数据",
+    "projects": "科技计划项目",
+    "awards": "科技奖励",
+    "vouchers": "科技创新券",
+    "loans": "科技信贷",
 }
 IMPORT_STATUSES = {"preview": "待确认", "applied": "已导入", "rejected": "已拒绝", "discarded": "已放弃"}
+# A large import's background job (issue #10): none for small ones handled in the request.
+IMPORT_JOB_STATUSES = {"queued": "排队中", "running": "处理中", "done": "已完成", "failed": "失败"}
+IMPORT_JOB_PHASES = {"plan": "检查", "apply": "导入"}
+
+# Projects (科技计划项目), awards (科技奖励), vouchers (科技创新券), credit (科技信贷风险池).
+PROJECT_ROLES = {"lead": "牵头", "participant": "参与"}
+PROJECT_STATUSES = {"in_progress": "在研", "completed": "结题", "terminated": "终止"}
+MILESTONE_KINDS = {"milestone": "进度节点", "midterm": "中期检查", "acceptance": "验收"}
+ACCEPTANCE_RESULTS = {"excellent": "优秀", "passed": "通过", "failed": "不通过"}
+AWARD_GRADES = {"special": "特等奖", "first": "一等奖", "second": "二等奖", "third": "三等奖"}
+VOUCHER_PURPOSES = {
+    "cooperation": "技术合作", "testing": "检验检测", "consulting": "科技咨询",
+    "design": "研发设计", "other": "其他",
+}
+VOUCHER_STATUSES = {
+    "submitted": "已受理", "approved": "已核发", "rejected": "未通过", "redeemed": "已兑付",
+}
+LOAN_STATUSES = {
+    "outstanding": "在贷", "repaid": "已结清", "overdue": "逾期", "compensated": "已代偿",
+}
+LOAN_EVENT_KINDS = {"repayment": "还款", "compensation": "代偿", "recovery": "追偿"}
 
 
 def check_in(column: str, values) -> str:

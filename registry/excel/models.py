@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String,
+    Boolean, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
@@ -12,7 +12,9 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from registry.extensions import db
 from registry.timeutil import utcnow
-from registry.vocab import IMPORT_KINDS, IMPORT_STATUSES, check_in
+from registry.vocab import (
+    IMPORT_JOB_PHASES, IMPORT_JOB_STATUSES, IMPORT_KINDS, IMPORT_STATUSES, check_in,
+)
 
 # BLOB on MariaDB holds 64 KiB only; uploads are kept whole until confirmed.
 FILE_BYTES = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
@@ -26,6 +28,10 @@ class ImportBatch(db.Model):
     __table_args__ = (
         CheckConstraint(check_in("kind", IMPORT_KINDS), name="kind"),
         CheckConstraint(check_in("status", IMPORT_STATUSES), name="status"),
+        CheckConstraint("job_status IS NULL OR " + check_in("job_status", IMPORT_JOB_STATUSES),
+                        name="job_status"),
+        CheckConstraint("job_phase IS NULL OR " + check_in("job_phase", IMPORT_JOB_PHASES),
+                        name="job_phase"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +54,16 @@ class ImportBatch(db.Model):
     unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict | None] = mapped_column(db.JSON)  # what was inferred, per-sheet counts
+    # A large workbook is checked and written by a background job; its state lives here so
+    # that any app server can show the progress (rows done / total) and the outcome.
+    job_status: Mapped[str | None] = mapped_column(String(16))
+    job_phase: Mapped[str | None] = mapped_column(String(16))
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    job_error: Mapped[str | None] = mapped_column(Text)
+    job_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    result: Mapped[dict | None] = mapped_column(db.JSON)  # the job's preview or apply outcome
 
     uploaded_by = relationship("User")
     programme = relationship("Programme")

@@ -1,0 +1,1 @@
+"""科技奖励: science and technology awards won by a firm."""

@@ -1,0 +1,1 @@
+"""科技计划项目: projects a firm leads or takes part in, with their process tracking."""
