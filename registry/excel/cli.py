@@ -24,7 +24,7 @@ from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED
 from registry.extensions import db
 from registry.vocab import IMPORT_KINDS
 
-KINDS = ("firms", "recognitions", "institutions", "teams", "annual")
+KINDS = tuple(IMPORT_KINDS)
 SHOWN = 100  # lines of errors / changes in the human report
 STATUS_TEXT = {"committed": "已导入", "dry-run": "试运行（未写入任何数据）", "rejected": "已拒绝（未写入任何数据）"}
 
