@@ -92,50 +92,73 @@ class Change:
 
 
 class Names:
-    """Id → name for what an entry may point to: the reference tables (towns, industries,
-    programmes) loaded whole on first use, firms one id at a time; cached per object."""
+    """Id → name for what an entry may point to, cached per object: the small reference
+    tables (towns, industries, programmes) loaded whole on first use; firms, teams and
+    institutions by id — all the ids of a page's entries in one query per table when the
+    page calls ``prefetch`` first, else one id at a time."""
+
+    REFERENCE = {"town_id": "towns", "industry_id": "industries", "programme_id": "programmes"}
+    BY_ID = {"firm_id": "firms", "team_id": "teams", "institution_id": "institutions"}
 
     def __init__(self):
         self._maps: dict[str, dict] = {}
 
     def get(self, field: str, value):
-        if field == "firm_id":
-            return self._firm(value)
-        table = {"town_id": "towns", "industry_id": "industries", "programme_id": "programmes",
-                 "team_id": "teams", "institution_id": "institutions"}.get(field)
+        table = self.REFERENCE.get(field) or self.BY_ID.get(field)
         if table is None:
             return None
-        if table not in self._maps:
-            self._maps[table] = self._load(table)
-        try:
-            return self._maps[table].get(int(value))
-        except (TypeError, ValueError):
+        key = _id(value)
+        if key is None:
             return None
+        if field in self.REFERENCE:
+            if table not in self._maps:
+                self._maps[table] = dict(db.session.execute(select(*_columns(table))).all())
+            return self._maps[table].get(key)
+        known = self._maps.setdefault(table, {})
+        if key not in known:
+            self._fetch(table, [key])
+        return known.get(key)
 
-    def _firm(self, value):
-        """A firm's name, fetched one id at a time (firms are many; an entry names few)."""
-        from registry.firms.models import Firm
+    def prefetch(self, entries) -> None:
+        """Load the names of every firm, team and institution the entries' values name."""
+        wanted: dict[str, set] = {}
+        for entry in entries:
+            for side in (entry.before or {}, entry.after or {}):
+                for field, table in self.BY_ID.items():
+                    key = _id(side.get(field))
+                    if key is not None and key not in self._maps.get(table, {}):
+                        wanted.setdefault(table, set()).add(key)
+        for table, ids in wanted.items():
+            self._fetch(table, sorted(ids))
 
-        firms = self._maps.setdefault("firms", {})
-        try:
-            fid = int(value)
-        except (TypeError, ValueError):
-            return None
-        if fid not in firms:
-            firms[fid] = db.session.scalar(select(Firm.name).where(Firm.id == fid)) \
-                if 0 < fid <= 2**31 - 1 else None
-        return firms[fid]
+    def _fetch(self, table: str, ids: list[int]) -> None:
+        known = self._maps.setdefault(table, {})
+        id_col, name_col = _columns(table)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            known.update(dict.fromkeys(chunk))  # ids that name nothing stay None
+            known.update(db.session.execute(select(id_col, name_col).where(id_col.in_(chunk))).all())
 
-    @staticmethod
-    def _load(table: str) -> dict:
-        from registry.firms.models import Industry, Town
-        from registry.institutions.models import RdInstitution
-        from registry.recognitions.models import Programme
-        from registry.teams.models import Team
 
-        model = {"towns": Town, "industries": Industry, "programmes": Programme,
-                 "teams": Team, "institutions": RdInstitution}[table]
-        return dict(db.session.execute(select(model.id, model.name)).all())
+def _id(value) -> int | None:
+    """A stored id as an int in the database's INTEGER range, else None."""
+    try:
+        key = int(value)
+    except (TypeError, ValueError):
+        return None
+    return key if 0 < key <= 2**31 - 1 else None
+
+
+def _columns(table: str):
+    """(id, name) columns of a table an audit value may point to."""
+    from registry.firms.models import Firm, Industry, Town
+    from registry.institutions.models import RdInstitution
+    from registry.recognitions.models import Programme
+    from registry.teams.models import Team
+
+    model = {"towns": Town, "industries": Industry, "programmes": Programme, "firms": Firm,
+             "teams": Team, "institutions": RdInstitution}[table]
+    return model.id, model.name
 
 
 def format_value(entity_type: str | None, field: str, value, names: Names | None = None) -> str:

@@ -36,6 +36,13 @@ def _names() -> Names:
     return g.audit_names
 
 
+@bp.app_template_global("audit_prefetch")
+def audit_prefetch(entries) -> str:
+    """Names for all the entries a page lists, in one query per table (no N+1)."""
+    _names().prefetch(entries)
+    return ""
+
+
 @bp.app_template_global("audit_diff")
 def audit_diff(entry, only_changed: bool = True):
     return diff(entry, _names(), only_changed=only_changed)
@@ -169,6 +176,7 @@ def export():
         for chunk in _chunks(stmt):
             firm_cache.clear()
             firm_cache.update(_firm_names(e.firm_id for e in chunk))
+            names.prefetch(chunk)
             for e in chunk:
                 changes = diff(e, names)
                 yield [

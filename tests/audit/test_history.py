@@ -115,3 +115,31 @@ def test_labels_depend_on_the_kind_of_record_and_firm_ids_read_as_names(app, ctx
     listed = _entry(make, None, new_host, entity_type="tier_list", entity_id=1,
                     before={"title": "旧标题"}, after={"title": "新标题"})
     assert diff(listed)[0].label == "名单标题"
+
+
+def test_history_names_linked_records_in_one_query_per_table(app, ctx, make):
+    """An entry's firm_id/team_id/institution_id values show as names; a page of entries
+    naming many different records costs one query per table, not one per entry."""
+    from registry.audit.services import Names
+
+    staff = make.user("staff")
+    firms = [make.firm(f"慈溪市名称预取{i}号电器有限公司") for i in range(6)]
+    entries = [_entry(make, staff, firm, "update", before={"firm_id": firms[i - 1].id},
+                      after={"firm_id": firm.id}) for i, firm in enumerate(firms)]
+    stranger = _entry(make, staff, firms[0], "update", after={"firm_id": 2**31 + 5})
+    ctx.commit()
+    for e in entries + [stranger]:
+        e.after  # noqa: B018  (reload the committed rows before counting)
+
+    names = Names()
+    statements = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        names.prefetch(entries + [stranger])
+        shown = [diff(e, names)[0].after for e in entries]
+        assert diff(stranger, names)[0].after == str(2**31 + 5)  # out of range: no query, as written
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert shown == [f.name for f in firms]
+    assert len(statements) == 1, statements
