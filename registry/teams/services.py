@@ -158,15 +158,23 @@ def member_counts(team_ids) -> dict[int, tuple[int, int]]:
 
 
 def team_totals(user, f: TeamFilter) -> dict:
-    """The list's summary line: teams, current members, 副高以上, projects in progress."""
+    """The list's summary line: the teams listed, of which active (在培), and — as the
+    dashboard counts them — the current members, 副高以上 and projects in progress of the
+    active teams only (an exited team's people are no longer the bureau's figure)."""
     counts = _member_counts()
-    stmt = (select(func.count(Team.id), func.coalesce(func.sum(counts.c.members), 0),
-                   func.coalesce(func.sum(counts.c.high), 0),
-                   func.coalesce(func.sum(Team.projects_in_progress), 0))
+    active = Team.status == "active"
+
+    def of_active(column):
+        return func.coalesce(func.sum(case((active, column), else_=0)), 0)
+
+    stmt = (select(func.count(Team.id), func.coalesce(func.sum(case((active, 1), else_=0)), 0),
+                   of_active(counts.c.members), of_active(counts.c.high),
+                   of_active(Team.projects_in_progress))
             .select_from(Team).join(Firm, Team.firm_id == Firm.id)
             .outerjoin(counts, counts.c.team_id == Team.id))
-    teams, members, high, projects = db.session.execute(_filtered(stmt, user, f)).one()
-    return {"teams": teams, "members": int(members), "high": int(high), "projects": int(projects)}
+    teams, active_teams, members, high, projects = db.session.execute(_filtered(stmt, user, f)).one()
+    return {"teams": teams, "active": int(active_teams), "members": int(members), "high": int(high),
+            "projects": int(projects)}
 
 
 # --- the team record ----------------------------------------------------------

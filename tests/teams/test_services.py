@@ -58,8 +58,12 @@ def test_member_title_gives_its_grade_and_counts_follow(make):
     assert entry.after["title_grade"] is None and entry.after["team_id"] == team.id
     assert list(make.session.scalars(services.team_query(staff, services.TeamFilter()))) == [team]
     assert services.member_counts([team.id]) == {team.id: (4, 3)}
-    assert services.team_totals(staff, services.TeamFilter()) == {"teams": 1, "members": 4, "high": 3,
-                                                                  "projects": 2}
+    assert services.team_totals(staff, services.TeamFilter()) == {"teams": 1, "active": 1, "members": 4,
+                                                                  "high": 3, "projects": 2}
+    # an exited team stays listed, but its people and projects leave the figures (as on the dashboard)
+    services.exit_team(staff, team, version=team.version, year=2016, reason="考核不合格")
+    assert services.team_totals(staff, services.TeamFilter()) == {"teams": 1, "active": 0, "members": 0,
+                                                                  "high": 0, "projects": 0}
 
 
 def test_one_leader_per_team(make):

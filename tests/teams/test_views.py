@@ -32,7 +32,7 @@ def test_list_shows_counts_and_filters(client, login, two):
     login("staff")
     page = text(client.get("/teams/"))
     assert "甲智能控制创新团队" in page and "乙新材料创新团队" in page
-    assert "共 2 个团队，现有成员 4 人（副高以上 3 人）" in page
+    assert "共 2 个团队；在培团队现有成员 4 人（副高以上 3 人）" in page
     page = text(client.get("/teams/?year=2014"))
     assert "乙新材料创新团队" in page and "甲智能控制创新团队" not in page
     assert client.get("/teams/?year=abc&town=x&status=zz").status_code == 200
