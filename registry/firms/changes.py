@@ -96,6 +96,7 @@ def update_firm(actor, firm: Firm, *, version, original: dict | None = None, tod
             new[field] = _text(field, values[field])
 
     before = firm_snapshot(firm)
+    old_uscc = firm.uscc
     for attr, value in new.items():
         setattr(firm, attr, value)
     after = firm_snapshot(firm)
@@ -106,6 +107,10 @@ def update_firm(actor, firm: Firm, *, version, original: dict | None = None, tod
     record(actor, "update", "firm", firm.id, firm_id=firm.id,
            summary="修改企业信息：" + "、".join(c.label for c in changes),
            before={c.field: c.before for c in changes}, after={c.field: c.after for c in changes})
+    if firm.uscc != old_uscc:
+        from registry.portal.accounts import follow_uscc_change  # the firm's logins carry its code
+
+        follow_uscc_change(actor, firm.id, old_uscc, firm.uscc)
     return changes
 
 

@@ -36,21 +36,47 @@ def _norm_code(code) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
-def _username_for(firm: Firm) -> str:
+def _username_for(uscc: str) -> str:
+    """The firm's code, or ``CODE-n`` when the firm already has accounts."""
     taken = set(db.session.scalars(select(User.username).where(
-        (User.username == firm.uscc) | User.username.like(f"{firm.uscc}-%"))))
-    if firm.uscc not in taken:
-        return firm.uscc
+        (User.username == uscc) | User.username.like(f"{uscc}-%"))))
+    if uscc not in taken:
+        return uscc
     n = 2
-    while f"{firm.uscc}-{n}" in taken:
+    while f"{uscc}-{n}" in taken:
         n += 1
-    return f"{firm.uscc}-{n}"
+    return f"{uscc}-{n}"
+
+
+def follow_uscc_change(actor, firm_id: int, old_uscc: str, new_uscc: str) -> list[tuple[str, str]]:
+    """After the firm's USCC changed, rename its accounts that sign in with the old code
+    (``OLD`` or ``OLD-n``) to the new one, so the firm signs in with the code it now holds;
+    audited, and a notice tells the firm. Returns (old, new) usernames."""
+    accounts = list(db.session.scalars(select(User).where(
+        User.firm_id == firm_id,
+        (User.username == old_uscc) | User.username.like(f"{old_uscc}-%")).order_by(User.id)))
+    renamed = []
+    for user in accounts:
+        old_name = user.username
+        user.username = _username_for(new_uscc)  # its query flushes the previous rename first
+        renamed.append((old_name, user.username))
+        record(actor, "update", "user", user.id, firm_id=firm_id,
+               summary=f"企业统一社会信用代码变更，登录账号 {old_name} 改为 {user.username}",
+               before={"username": old_name}, after={"username": user.username})
+    if renamed:
+        db.session.flush()
+        from registry.portal.notices import notify
+
+        notify(firm_id, "account_renamed", "登录账号已随统一社会信用代码变更",
+               "；".join(f"原账号 {a} 现为 {b}" for a, b in renamed) + "。密码不变，请使用新账号登录。",
+               actor=actor)
+    return renamed
 
 
 def issue_account(actor, firm: Firm, *, display_name: str | None = None) -> tuple[User, str]:
     """A new firm account (no password yet) and its activation code, shown once."""
     code = new_code()
-    user = User(username=_username_for(firm), role="firm", firm=firm,
+    user = User(username=_username_for(firm.uscc), role="firm", firm=firm,
                 display_name=(display_name or "").strip()[:64] or firm.name[:64],
                 must_change_password=False, is_active_flag=True)
     user.activation_code_hash = generate_password_hash(_norm_code(code))

@@ -268,3 +268,29 @@ def test_screening_sees_annual_data_only_once_accepted(ctx, make):
     annual_svc.review(staff, ad, version=ad.version, accept=True)
     facts = load_facts(staff, years={YEAR}, programme_codes=set(), firm_ids=[firm.id])[firm.id]
     assert facts.annual[YEAR].revenue == Decimal("5000.00")
+
+
+def test_a_uscc_change_renames_the_firms_logins_and_tells_the_firm(ctx, make):
+    from registry.audit.models import AuditLog
+    from registry.portal.models import Notice
+    from tests.factories import next_uscc
+
+    firm = make.firm("慈溪市换码电器有限公司")
+    staff = make.user("staff")
+    first, _ = acc.issue_account(staff, firm)
+    second, _ = acc.issue_account(staff, firm)
+    other = make.firm("慈溪市不相干电器有限公司")
+    bystander, _ = acc.issue_account(staff, other)
+    ctx.commit()
+    old, new = firm.uscc, next_uscc()
+    update_firm(staff, firm, version=firm.version, uscc=new)
+    ctx.commit()
+    assert (first.username, second.username) == (new, f"{new}-2")
+    assert bystander.username == other.uscc
+    renames = list(ctx.scalars(select(AuditLog).where(AuditLog.entity_type == "user",
+                                                      AuditLog.firm_id == firm.id,
+                                                      AuditLog.action == "update")))
+    assert {(e.before["username"], e.after["username"]) for e in renames} == {(old, new), (f"{old}-2", f"{new}-2")}
+    notice = ctx.scalar(select(Notice).where(Notice.firm_id == firm.id, Notice.kind == "account_renamed"))
+    assert notice is not None and new in notice.body and old in notice.body
+
