@@ -213,8 +213,11 @@ ANNUAL = SheetKind(
     unique_key=("uscc", "year"),
 )
 
+from registry.excel import specs_projects as _projects  # noqa: E402  (uses the fields above)
+
 SHEET_KINDS: dict[str, SheetKind] = {k.code: k for k in (
-    FIRMS, RECOGNITIONS, REVOCATIONS, INSTITUTIONS, LEVEL_CHANGES, TEAMS, MEMBERS, ANNUAL)}
+    FIRMS, RECOGNITIONS, REVOCATIONS, INSTITUTIONS, LEVEL_CHANGES, TEAMS, MEMBERS, ANNUAL,
+    *_projects.KINDS)}
 
 #: Import kind → its sheet kinds, main sheet first (templates carry each of them).
 IMPORT_SHEETS: dict[str, tuple[str, ...]] = {
@@ -223,13 +226,15 @@ IMPORT_SHEETS: dict[str, tuple[str, ...]] = {
     "institutions": ("institutions", "level_changes"),
     "teams": ("teams", "members"),
     "annual": ("annual",),
+    **_projects.IMPORT_SHEETS,
 }
 
 #: CLI/user spellings of the import kinds.
 KIND_ALIASES = {"firms": "firms", "roster": "firms", "名录": "firms",
                 "recognitions": "recognitions", "lists": "recognitions", "名单": "recognitions",
                 "institutions": "institutions", "研发机构": "institutions",
-                "teams": "teams", "团队": "teams", "annual": "annual", "年度数据": "annual"}
+                "teams": "teams", "团队": "teams", "annual": "annual", "年度数据": "annual",
+                **_projects.KIND_ALIASES}
 
 #: Words in a title row or file name that name a programme (checked in this order:
 #: 高新技术企业 before the ladder so "高新技术企业" never reads as something else).
@@ -263,4 +268,5 @@ PROGRAMME_LABELS: dict[str, str] = {
 YEAR_FROM_CONTEXT = frozenset({"recognitions", "revocations", "annual"})
 
 #: Sheet kinds whose rows name a firm (企业名称 and/or 统一社会信用代码).
-FIRM_ROWS = frozenset({"firms", "recognitions", "revocations", "institutions", "teams", "annual"})
+FIRM_ROWS = frozenset({"firms", "recognitions", "revocations", "institutions", "teams", "annual"}) \
+    | _projects.FIRM_ROWS
