@@ -24,8 +24,9 @@ records and written here, so formatting and formula safety live in one place:
 
 Workbooks are written with openpyxl's write-only mode: rows stream to the file, so a large
 export holds one row in memory at a time (plus the first rows used to size the columns).
-Data cells of the same column and value type share one style, computed once and copied:
-styling 100,000 rows then costs about what writing their bare values costs.
+Data cells of the same column and value type share one style, computed once and copied
+(``registry.excel.streaming``): styling 100,000 rows then costs about what writing their
+bare values costs.
 """
 from __future__ import annotations
 
@@ -40,14 +41,14 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from registry.excel import streaming
 
 TEXT = "@"
 DATE = "yyyy-mm-dd"
@@ -171,7 +172,7 @@ def text_width(value: Any) -> float:
 
 def _write_sheet(wb: Workbook, spec: Sheet, lists: "_ListSheet") -> None:
     ws = wb.create_sheet(_safe_title(spec.title, wb.sheetnames))
-    ws._values_to_row = _cells_to_row  # openpyxl 3.1 write-only internals; see _cells_to_row
+    streaming.install(ws)
     if spec.hidden:
         ws.sheet_state = "hidden"
     rows = iter(spec.rows)
@@ -203,7 +204,14 @@ def _write_sheet(wb: Workbook, spec: Sheet, lists: "_ListSheet") -> None:
         ws.append([cell])
     if spec.columns:
         ws.append([_header_cell(ws, c, spec) for c in spec.columns])
-    styles = _StyleCache(ws, spec)
+    formats = [c.number_format for c in spec.columns]
+
+    def prepare(c: int, value: Any):
+        value = _excel_value(value, formats[c] if c < len(formats) else None)
+        return value, (c, _kind(value))
+
+    styles = streaming.StyleCache(ws, set(spec.highlights) | set(spec.comments),
+                                  lambda r, c, v: _data_cell(ws, spec, r, c, v), prepare)
     count = 0
     for r, values in enumerate(itertools.chain(head, rows)):
         ws.append([styles.cell(r, c, v) for c, v in enumerate(values)])
@@ -235,65 +243,6 @@ def _print_setup(ws, setup: PrintSetup, header_row: int) -> None:
     ws.page_margins.header = ws.page_margins.footer = 0.3
     if setup.page_numbers:
         ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-
-
-class _StyleCache:
-    """Data cells for one sheet, written fast.
-
-    A cell's look depends only on its column and the kind of value it holds, so the
-    style (and its id in the workbook) is worked out once per (column, kind) by
-    ``_data_cell`` and then reused: each column has one ``_StreamCell`` that is refilled
-    for every row, the way openpyxl's own ``append`` reuses one cell for plain values.
-    That is safe because ``append`` writes a row out before the next one is built.
-    Cells with a highlight or a comment take the slow path and get a cell of their own.
-    """
-
-    def __init__(self, ws, spec: Sheet):
-        self.ws, self.spec = ws, spec
-        self.special = set(spec.highlights) | set(spec.comments)
-        self.formats = [c.number_format for c in spec.columns]
-        self.cache: dict[tuple, tuple[StyleArray, int, str]] = {}
-        self.cells: dict[int, _StreamCell] = {}
-        self.styles = ws.parent._cell_styles
-
-    def cell(self, r: int, c: int, value: Any):
-        if (r, c) in self.special:
-            return _data_cell(self.ws, self.spec, r, c, value)
-        fmt = self.formats[c] if c < len(self.formats) else None
-        value = _excel_value(value, fmt)
-        key = (c, _kind(value))
-        known = self.cache.get(key)
-        if known is None:
-            model = _data_cell(self.ws, self.spec, r, c, value)
-            style = StyleArray(model._style) if model._style is not None else StyleArray()
-            known = self.cache[key] = (style, self.styles.add(style) if any(style) else 0,
-                                       model.data_type)
-        cell = self.cells.get(c)
-        if cell is None:
-            cell = self.cells[c] = _StreamCell(self.ws)
-        cell._style, cell._sid, cell.data_type = known
-        cell._value = value
-        return cell
-
-
-class _StreamCell(Cell):
-    """A data cell whose style id is already known (the writer asks for it per cell)."""
-
-    __slots__ = ("_sid",)
-
-    @property
-    def style_id(self) -> int:
-        return self._sid
-
-
-def _cells_to_row(values, row_idx):
-    """Replaces the write-only sheet's ``_values_to_row``: everything the exporter appends
-    is already a cell, so openpyxl's try-assign-and-catch per cell is skipped."""
-    for col_idx, cell in enumerate(values, 1):
-        if cell is None:
-            continue
-        cell.column, cell.row = col_idx, row_idx
-        yield cell
 
 
 def _kind(value: Any):

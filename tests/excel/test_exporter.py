@@ -304,3 +304,27 @@ def test_reused_cells_keep_each_value_type_and_style():
     for r in (4, 7, 10):
         assert ws.cell(r, 1).value == "文本" and ws.cell(r, 3).value == "-1" and ws.cell(r, 3).quotePrefix
     assert ws["B6"].fill.fgColor.rgb.endswith("FFC7CE") and ws["B3"].fill.fill_type is None
+
+
+def test_streaming_rows_match_openpyxls_own_path(monkeypatch):
+    """The fast rows (one shared style per column and kind) give the same cells, styles and
+    formats as openpyxl's own append path, which is what runs should the hook disappear."""
+    from registry.excel import streaming
+
+    sheet = Sheet("名单", [Column("企业名称"), Column("统一社会信用代码", number_format=TEXT),
+                         Column("认定日期"), Column("营业收入"), Column("备注", wrap=True)],
+                  [["慈溪市甲电器有限公司", "91330282MA2AJ2XG5B", date(2016, 5, 1), Decimal("12.50"), "=1+1"],
+                   ["慈溪市乙电器有限公司", "0123", datetime(2016, 5, 2, 9, 30), Decimal("0"), None],
+                   ["-负数开头", "", None, 3, "正常文字"]],
+                  highlights={(1, 0): "error"}, comments={(1, 0): "名称有误"})
+
+    def cells(data):
+        ws = reopen(data).worksheets[0]
+        return [(c.coordinate, c.value, c.data_type, c.number_format, c.quotePrefix,
+                 c.fill.fgColor.rgb, c.alignment.wrap_text, c.comment.text if c.comment else None)
+                for row in ws.iter_rows() for c in row]
+
+    fast = cells(write_workbook([sheet]))
+    monkeypatch.setattr(streaming, "FAST", False)
+    assert cells(write_workbook([sheet])) == fast
+    assert streaming.install(object()) is False
