@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from registry.audit.models import AuditLog
+from registry.awards.models import Award
 from registry.extensions import db
 from registry.institutions.models import RdInstitution
+from registry.projects.models import Project
 from registry.recognitions.models import Recognition
 from registry.teams.models import Team
 
@@ -88,6 +90,11 @@ def firm_profile(firm, today: date | None = None) -> dict:
         select(Team).where(Team.firm_id == firm.id)
         .options(selectinload(Team.members), selectinload(Team.evaluations)).order_by(Team.id)
     ))
+    projects = list(db.session.scalars(
+        select(Project).where(Project.firm_id == firm.id).options(selectinload(Project.milestones))
+        .order_by(Project.start_year.desc(), Project.id)))
+    awards = list(db.session.scalars(
+        select(Award).where(Award.firm_id == firm.id).order_by(Award.year.desc(), Award.id)))
     history = list(db.session.scalars(
         select(AuditLog).where(AuditLog.firm_id == firm.id)
         .options(selectinload(AuditLog.user)).order_by(AuditLog.at.desc(), AuditLog.id.desc())
@@ -99,6 +106,8 @@ def firm_profile(firm, today: date | None = None) -> dict:
         "by_programme": dict(by_programme),
         "institutions": institutions,
         "teams": teams,
+        "projects": projects,
+        "awards": awards,
         "annual": sorted(firm.annual_data, key=lambda a: a.year, reverse=True),
         "history": history,
         "timeline": timeline(recognitions, today or date.today()),

@@ -86,6 +86,11 @@ SAMPLES = {
         "tests.portal.builders", fromlist=["_"]).sample_proposal(make, firm),
     "annual_id": lambda make, firm: __import__("tests.portal.builders", fromlist=["_"]).sample_annual(make, firm),
     "notice_id": lambda make, firm: __import__("tests.portal.builders", fromlist=["_"]).sample_notice(make, firm),
+    # projects and awards: builders live in tests/projects/builders.py
+    "project_id": lambda make, firm: __import__("tests.projects.builders", fromlist=["_"]).sample_project_id(make, firm),
+    "milestone_id": lambda make, firm: __import__(
+        "tests.projects.builders", fromlist=["_"]).sample_milestone_id(make, firm),
+    "award_id": lambda make, firm: __import__("tests.projects.builders", fromlist=["_"]).sample_award_id(make, firm),
 }
 
 
