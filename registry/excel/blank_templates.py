@@ -19,7 +19,10 @@ from registry.excel import specs
 from registry.excel.exporter import (
     DATE, TEXT, Column, Sheet, Validation, write_workbook,
 )
-from registry.vocab import IMPORT_KINDS, LEVELS, RD_TYPES, TEAM_LEVELS, TEAM_ROLES
+from registry.vocab import (
+    ACCEPTANCE_RESULTS, AWARD_GRADES, IMPORT_KINDS, LEVELS, MILESTONE_KINDS, PROJECT_ROLES, PROJECT_STATUSES,
+    RD_TYPES, TEAM_LEVELS, TEAM_ROLES,
+)
 
 NUMBER_FORMATS = {"uscc": TEXT, "phone": TEXT, "date": DATE, "decimal": "0.00", "year": "0",
                   "int": "0", "count": "0"}
@@ -46,10 +49,19 @@ def choice_lists(towns, industries) -> dict[str, list[str]]:
         "roles": list(TEAM_ROLES.values()),
         "team_levels": list(TEAM_LEVELS.values()),
         "rd_types": list(RD_TYPES),
+        **ARCHIVE_LISTS,
     }
 
 
-LIST_NAMES = {"towns": "镇街选项", "industries": "产业选项", "levels": "级别选项", "yesno": "是否选项",
+#: Projects and awards (registry/excel/specs_projects.py).
+ARCHIVE_LISTS = {
+    "project_roles": list(PROJECT_ROLES.values()), "project_statuses": list(PROJECT_STATUSES.values()),
+    "acceptance_results": list(ACCEPTANCE_RESULTS.values()), "milestone_kinds": list(MILESTONE_KINDS.values()),
+    "award_grades": list(AWARD_GRADES.values()),
+}
+LIST_NAMES = {"project_roles": "承担方式选项", "project_statuses": "项目状态选项", "acceptance_results": "结果选项",
+              "milestone_kinds": "跟踪类型选项", "award_grades": "等级选项",
+"towns": "镇街选项", "industries": "产业选项", "levels": "级别选项", "yesno": "是否选项",
               "roles": "角色选项", "team_levels": "团队级别选项", "rd_types": "机构类型选项"}
 #: Lists where other values are allowed (with a warning): the vocabulary is open-ended.
 OPEN_LISTS = {"rd_types"}

@@ -28,6 +28,7 @@ from registry.excel.importer_firms import apply_firm_updates, plan_roster
 from registry.excel.importer_institutions import apply_institutions, plan_institutions
 from registry.excel.importer_lists import apply_lists, plan_lists
 from registry.excel.importer_match import FirmIndex
+from registry.excel.importer_projects import apply_awards, apply_projects, plan_awards, plan_projects
 from registry.excel.importer_teams import apply_teams, plan_teams
 from registry.excel.importer_write import Writer
 from registry.excel.specs import FIRM_ROWS, SHEET_KINDS
@@ -55,6 +56,10 @@ def plan_import(workbook: ParsedWorkbook, *, today: date | None = None) -> Impor
         plan_teams(ctx, sheets["teams"], sheets["members"])
     if sheets["annual"]:
         plan_annual(ctx, sheets["annual"])
+    if sheets["projects"] or sheets["milestones"]:
+        plan_projects(ctx, sheets["projects"], sheets["milestones"])
+    if sheets["awards"]:
+        plan_awards(ctx, sheets["awards"])
     for sheet in workbook.sheets:
         if sheet.sheet_kind not in SHEET_KINDS:
             for parsed in sheet.rows:
@@ -111,6 +116,8 @@ def apply_plan(plan: ImportPlan, actor, batch, *, valid_only: bool = False) -> d
         apply_institutions(writer, rows)
         apply_teams(writer, rows)
         apply_annual(writer, rows)
+        apply_projects(writer, rows)
+        apply_awards(writer, rows)
     writer.flush_audit()
     audited = writer.written
     if rows:
