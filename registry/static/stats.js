@@ -6,6 +6,7 @@
   "use strict";
   var COLORS = ["#0b5ed7", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d", "#d63384"];
   var LEVELS = ["国家级", "省级", "宁波市级", "慈溪市级"];
+  var NARROW = 520;  // px: a chart box this narrow is on a phone
 
   document.querySelectorAll("form.js-autosubmit select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
@@ -34,7 +35,10 @@
   var stats = data.stats, trend = data.trend;
   var charts = [];
 
-  function chart(id, option) {
+  // ``narrow``: what changes when the chart box is phone-sized (ECharts media query, so a
+  // resize between widths re-applies it): wrapped legends need more room above the plot,
+  // rotated category labels more room below.
+  function chart(id, option, narrow) {
     var el = document.getElementById(id);
     if (!el) { return; }
     var c = window.echarts.init(el, null, { renderer: "canvas" });
@@ -42,7 +46,7 @@
     option.tooltip = Object.assign({ renderMode: "richText", confine: true }, option.tooltip || {});
     option.textStyle = { fontFamily: "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif" };
     option.animation = false;
-    c.setOption(option);
+    c.setOption(narrow ? { baseOption: option, media: [{ query: { maxWidth: NARROW }, option: narrow }] } : option);
     charts.push(c);
   }
 
@@ -75,7 +79,7 @@
         label: { show: true, position: "top", fontSize: 10 } },
       { name: "科技创新团队（累计）", type: "line", yAxisIndex: 1, data: trend.teams, symbolSize: 7 }
     ]
-  });
+  }, { grid: { top: 64 } });  // the two axis names would sit on the legend
 
   // 3. Institution pyramid: 国家级 at the narrow top.
   var rd = stats.rd_institutions;
@@ -88,7 +92,7 @@
       label: { show: true, position: "inside", formatter: "{b} {c}家", color: "#fff", fontWeight: "bold" },
       data: LEVELS.map(function (lv) { return { name: lv, value: rd[lv] }; })
     }]
-  });
+  }, { series: [{ minSize: "40%" }] });  // the top label stays inside its band on a phone
 
   // 4. Ladder movement: of each rung's firms, how many came up from the rung below.
   var ladder = data.ladder || [];
@@ -130,7 +134,8 @@
       xAxis: horizontal ? valAxis : catAxis,
       yAxis: horizontal ? catAxis : valAxis,
       series: series
-    });
+    }, horizontal ? { grid: { top: series.length > 2 ? 64 : 40 } }
+                  : { grid: { top: 100, bottom: 100 }, xAxis: { axisLabel: { rotate: 60 } } });
   }
   breakdown("chart-town", stats.by_town, true, 2);
   breakdown("chart-industry", stats.by_industry, false, 99);
