@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
 #: Areas with a blueprint, in the order their routes are matched (one name per area:
 #: package = blueprint = template folder = URL prefix).
 AREAS = ("main", "auth", "firms", "recognitions", "institutions", "teams", "lists", "stats",
-         "excel", "audit", "portal", "projects", "awards")
+         "excel", "audit", "portal", "projects", "awards", "vouchers", "credit")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -16,6 +16,7 @@ from registry.institutions.models import RdInstitution
 from registry.projects.models import Project
 from registry.recognitions.models import Recognition
 from registry.teams.models import Team
+from registry.credit.services import loans_of_firm
 
 
 TIMELINE_YEARS = 12  # columns at most: the latest years
@@ -111,4 +112,5 @@ def firm_profile(firm, today: date | None = None) -> dict:
         "annual": sorted(firm.annual_data, key=lambda a: a.year, reverse=True),
         "history": history,
         "timeline": timeline(recognitions, today or date.today()),
+        "credit_loans": loans_of_firm(firm.id),  # with their events: two queries in all
     }

@@ -91,6 +91,9 @@ SAMPLES = {
     "milestone_id": lambda make, firm: __import__(
         "tests.projects.builders", fromlist=["_"]).sample_milestone_id(make, firm),
     "award_id": lambda make, firm: __import__("tests.projects.builders", fromlist=["_"]).sample_award_id(make, firm),
+    # vouchers and credit: builders live in tests/vouchers/builders.py, tests/credit/builders.py
+    "voucher_id": lambda make, firm: __import__("tests.vouchers.builders", fromlist=["_"]).sample_voucher(make, firm),
+    "loan_id": lambda make, firm: __import__("tests.credit.builders", fromlist=["_"]).sample_loan(make, firm),
 }
 
 
