@@ -136,24 +136,25 @@ def create_award(actor, *, firm_text=None, firm_id=None, today: date | None = No
     return award
 
 
-def update_award(actor, award: Award, *, version, today: date | None = None, **values) -> Award:
-    check_version(award, version, entity_type=ENTITY, what="该奖励", labels={ENTITY: LABELS}, shown=shown)
-    clean = clean_values(award.firm, values, today=today)
-    _check_unique(award.firm, clean, exclude_id=award.id)
-    changed = {k: v for k, v in clean.items() if getattr(award, k) != v}
+def update_award(actor, item: Award, *, version, today: date | None = None, **values) -> Award:
+    """Edit every field under the optimistic lock (``item``: ``award`` is one of the values)."""
+    check_version(item, version, entity_type=ENTITY, what="该奖励", labels={ENTITY: LABELS}, shown=shown)
+    clean = clean_values(item.firm, values, today=today)
+    _check_unique(item.firm, clean, exclude_id=item.id)
+    changed = {k: v for k, v in clean.items() if getattr(item, k) != v}
     if not changed:
-        return award
-    before = snapshot(award, FIELDS)
+        return item
+    before = snapshot(item, FIELDS)
     for key, value in changed.items():
-        setattr(award, key, value)
-    _audit(actor, "update", award, f"修改科技奖励 {award.project_name}（{'、'.join(LABELS[k] for k in changed)}）",
+        setattr(item, key, value)
+    _audit(actor, "update", item, f"修改科技奖励 {item.project_name}（{'、'.join(LABELS[k] for k in changed)}）",
            before=before)
-    return award
+    return item
 
 
-def delete_award(actor, award: Award, *, version) -> None:
-    check_version(award, version, entity_type=ENTITY, what="该奖励", labels={ENTITY: LABELS}, shown=shown)
-    record(actor, "delete", ENTITY, award.id, firm_id=award.firm_id,
-           summary=f"删除科技奖励 {award.project_name}（{_what(award)}）", before=snapshot(award, FIELDS))
-    db.session.delete(award)
+def delete_award(actor, item: Award, *, version) -> None:
+    check_version(item, version, entity_type=ENTITY, what="该奖励", labels={ENTITY: LABELS}, shown=shown)
+    record(actor, "delete", ENTITY, item.id, firm_id=item.firm_id,
+           summary=f"删除科技奖励 {item.project_name}（{_what(item)}）", before=snapshot(item, FIELDS))
+    db.session.delete(item)
     db.session.flush()
