@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record, snapshot
@@ -128,8 +128,8 @@ def budget_line(year: int) -> BudgetLine:
     budget = db.session.get(VoucherBudget, year)
     A = VoucherApplication
     row = db.session.execute(select(
-        func.coalesce(func.sum(A.issued).filter(A.status.in_(ISSUED)), 0),
-        func.coalesce(func.sum(A.redeemed).filter(A.status == "redeemed"), 0),
+        func.coalesce(func.sum(case((A.status.in_(ISSUED), A.issued))), 0),
+        func.coalesce(func.sum(case((A.status == "redeemed", A.redeemed))), 0),
         func.count(A.id), func.count(A.firm_id.distinct())).where(A.year == year)).one()
     return BudgetLine(year, budget.amount if budget else None, Decimal(row[0]).quantize(Decimal("0.01")),
                       Decimal(row[1]).quantize(Decimal("0.01")), int(row[2]), int(row[3]),
