@@ -116,6 +116,7 @@ def _compare(prow: PlannedRow, sheet, existing, clean: dict, columns, kind: str)
 # --- projects and their tracking ----------------------------------------------------
 
 def plan_projects(ctx: Context, project_sheets, step_sheets) -> None:
+    ctx.firms.load(parsed for sheet in step_sheets for parsed in sheet.rows)  # firms are optional there
     founded = _founding_dates(ctx, list(project_sheets) + list(step_sheets))
     entries = []
     for sheet in project_sheets:

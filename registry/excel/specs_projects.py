@@ -8,12 +8,16 @@ workbook accept the same words and refuse with the same reasons.
 """
 from __future__ import annotations
 
-from registry.excel.specs import NOTE, SEQ, USCC, Field, SheetKind
+from registry.excel.specs import NOTE, SEQ, USCC as _USCC, Field, SheetKind
 
+USCC = Field("uscc", _USCC.label, "uscc", _USCC.synonyms + (
+    "承担单位统一社会信用代码", "承担企业统一社会信用代码", "获奖单位统一社会信用代码", "完成单位统一社会信用代码"),
+    help=_USCC.help)
 #: The firm as project and award files name it (承担单位, 获奖单位 …).
 FIRM = Field("name", "企业名称", "text",
              ("单位名称", "企业名", "公司名称", "企业(单位)名称", "承担单位", "承担企业", "项目承担单位",
-              "牵头单位", "获奖单位", "获奖企业", "完成单位", "企业"),
+              "牵头单位", "获奖单位", "获奖企业", "完成单位", "企业", "承担单位名称", "承担企业名称",
+              "获奖单位名称", "完成单位名称"),
              help="企业全称；与统一社会信用代码二选一用于匹配企业，有代码时以代码为准")
 
 PROJECTS = SheetKind(
@@ -92,4 +96,5 @@ KINDS = (PROJECTS, MILESTONES, AWARDS)
 IMPORT_SHEETS = {"projects": ("projects", "milestones"), "awards": ("awards",)}
 KIND_ALIASES = {"projects": "projects", "项目": "projects", "科技计划项目": "projects",
                 "awards": "awards", "奖励": "awards", "科技奖励": "awards"}
-FIRM_ROWS = frozenset({"projects", "milestones", "awards"})
+#: Rows that must name a firm (a tracked step may, to tell two same-named projects apart).
+FIRM_ROWS = frozenset({"projects", "awards"})
