@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from registry.errors import ValidationError
+from registry.awards.stats import award_figures
 from registry.extensions import db
+from registry.projects.stats import project_figures
 from registry.recognitions.models import Recognition
 from registry.reference import industries, programmes, towns
 from registry.stats import queries
@@ -177,6 +179,8 @@ def compute(year, zone="all") -> dict:
     result["by_town"] = {_name(town_names, k): v.as_json(short) for k, v in _ordered(by_town)}
     result["by_industry"] = {_name(industry_names, k): v.as_json(short)
                              for k, v in _ordered(by_industry)}
+    result["projects"] = project_figures(year, town_ids, keep)
+    result["awards"] = award_figures(year, town_ids, keep)
     return result
 
 
