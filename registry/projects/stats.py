@@ -104,3 +104,25 @@ def summary_sentence(stats: dict) -> str:
         parts.append(f"近五年获得省级以上科技奖励{a['provincial_and_above_5y']}项（其中国家级{a['national']['won_5y']}项，"
                      f"省级{a['provincial']['won_5y']}项），当年获奖{t['in_year']}项")
     return "；".join(parts) + "。" if parts else ""
+
+
+ARCHIVE_COLUMNS = ("级别", "近五年承担项目（项）", "其中牵头", "其中在研", "近五年结题", "年末在研（全部）",
+                   "近五年资助经费（万元）", "近五年获奖（项）", "当年获奖", "近五年第一完成单位", "累计获奖")
+
+
+def archive_sheet(stats: dict, title: str):
+    """The statistics workbook's sheet of project and award figures, one row per level."""
+    from registry.excel.exporter import Column, Sheet
+
+    p, a = stats["projects"], stats["awards"]
+    rows = []
+    for code, label in (*LEVELS.items(), ("total", "合计")):
+        pp, aa = p[code], a[code]
+        rows.append([label, pp["undertaken_5y"], pp["lead_5y"], pp["in_progress"], pp["completed_5y"],
+                     pp["running"], pp["funding_5y"], aa["won_5y"], aa["in_year"], aa["first_rank_5y"],
+                     aa["cumulative"]])
+    rows.append(["承担项目企业（家）", p["firms_5y"]])
+    rows.append(["省级以上科技奖励（近五年，项）", a["provincial_and_above_5y"]])
+    columns = [Column(ARCHIVE_COLUMNS[0], width=28)] + [
+        Column(h, number_format="0.00" if "经费" in h else "0") for h in ARCHIVE_COLUMNS[1:]]
+    return Sheet("计划项目与奖励", columns, rows, title_row=title)

@@ -112,3 +112,18 @@ def test_summary_sentence(ctx, data):
     assert text.endswith("近五年（2012—2016年）累计承担国家科技计划项目4项（其中牵头3项），其中在研1项、结题3项；"
                          "承担省级科技计划项目1项、宁波市级1项、慈溪市级0项，共4家企业承担，获资助经费170.00万元；"
                          "近五年获得省级以上科技奖励4项（其中国家级2项，省级2项），当年获奖3项。")
+
+
+def test_statistics_workbook_sheet(client, login, data):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    login("staff")
+    wb = load_workbook(BytesIO(client.get("/stats/export?year=2016&zone=all").data))
+    ws = wb["计划项目与奖励"]
+    assert "科技计划项目与科技奖励" in ws["A1"].value
+    rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert rows["国家级"] == (4, 3, 1, 3, 2, 170, 2, 1, 1, 2)
+    assert rows["合计"] == (6, 4, 2, 3, 3, 170, 5, 3, 3, 6)
+    assert rows["承担项目企业（家）"][0] == 4 and rows["省级以上科技奖励（近五年，项）"][0] == 4
