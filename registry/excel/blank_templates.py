@@ -21,7 +21,7 @@ from registry.excel.exporter import (
 )
 from registry.vocab import (
     ACCEPTANCE_RESULTS, AWARD_GRADES, IMPORT_KINDS, LEVELS, MILESTONE_KINDS, PROJECT_ROLES, PROJECT_STATUSES,
-    RD_TYPES, TEAM_LEVELS, TEAM_ROLES,
+    RD_TYPES, TEAM_LEVELS, TEAM_ROLES, VOUCHER_PURPOSES, VOUCHER_STATUSES,
 )
 
 NUMBER_FORMATS = {"uscc": TEXT, "phone": TEXT, "date": DATE, "decimal": "0.00", "year": "0",
@@ -58,9 +58,13 @@ ARCHIVE_LISTS = {
     "project_roles": list(PROJECT_ROLES.values()), "project_statuses": list(PROJECT_STATUSES.values()),
     "acceptance_results": list(ACCEPTANCE_RESULTS.values()), "milestone_kinds": list(MILESTONE_KINDS.values()),
     "award_grades": list(AWARD_GRADES.values()),
+    # vouchers and loans (registry/excel/specs_finance.py); 已代偿 is recorded in the app
+    "voucher_purposes": list(VOUCHER_PURPOSES.values()), "voucher_statuses": list(VOUCHER_STATUSES.values()),
+    "loan_statuses": ["在贷", "逾期", "已结清"],
 }
 LIST_NAMES = {"project_roles": "承担方式选项", "project_statuses": "项目状态选项", "acceptance_results": "结果选项",
               "milestone_kinds": "跟踪类型选项", "award_grades": "等级选项",
+              "voucher_purposes": "券种选项", "voucher_statuses": "创新券状态选项", "loan_statuses": "贷款状态选项",
 "towns": "镇街选项", "industries": "产业选项", "levels": "级别选项", "yesno": "是否选项",
               "roles": "角色选项", "team_levels": "团队级别选项", "rd_types": "机构类型选项"}
 #: Lists where other values are allowed (with a warning): the vocabulary is open-ended.

@@ -25,6 +25,7 @@ from registry.errors import RegistryError
 from registry.excel.importer_annual import apply_annual, plan_annual
 from registry.excel.importer_base import Context, fail
 from registry.excel.importer_firms import apply_firm_updates, plan_roster
+from registry.excel.importer_finance import apply_loans, apply_vouchers, plan_loans, plan_vouchers
 from registry.excel.importer_institutions import apply_institutions, plan_institutions
 from registry.excel.importer_lists import apply_lists, plan_lists
 from registry.excel.importer_match import FirmIndex
@@ -60,6 +61,10 @@ def plan_import(workbook: ParsedWorkbook, *, today: date | None = None) -> Impor
         plan_projects(ctx, sheets["projects"], sheets["milestones"])
     if sheets["awards"]:
         plan_awards(ctx, sheets["awards"])
+    if sheets["vouchers"]:
+        plan_vouchers(ctx, sheets["vouchers"])
+    if sheets["loans"]:
+        plan_loans(ctx, sheets["loans"])
     for sheet in workbook.sheets:
         if sheet.sheet_kind not in SHEET_KINDS:
             for parsed in sheet.rows:
@@ -118,6 +123,8 @@ def apply_plan(plan: ImportPlan, actor, batch, *, valid_only: bool = False) -> d
         apply_annual(writer, rows)
         apply_projects(writer, rows)
         apply_awards(writer, rows)
+        apply_vouchers(writer, rows)
+        apply_loans(writer, rows)
     writer.flush_audit()
     audited = writer.written
     if rows:

@@ -214,10 +214,11 @@ ANNUAL = SheetKind(
 )
 
 from registry.excel import specs_projects as _projects  # noqa: E402  (uses the fields above)
+from registry.excel import specs_finance as _finance  # noqa: E402  (uses the fields above)
 
 SHEET_KINDS: dict[str, SheetKind] = {k.code: k for k in (
     FIRMS, RECOGNITIONS, REVOCATIONS, INSTITUTIONS, LEVEL_CHANGES, TEAMS, MEMBERS, ANNUAL,
-    *_projects.KINDS)}
+    *_projects.KINDS, *_finance.KINDS)}
 
 #: Import kind → its sheet kinds, main sheet first (templates carry each of them).
 IMPORT_SHEETS: dict[str, tuple[str, ...]] = {
@@ -227,6 +228,7 @@ IMPORT_SHEETS: dict[str, tuple[str, ...]] = {
     "teams": ("teams", "members"),
     "annual": ("annual",),
     **_projects.IMPORT_SHEETS,
+    **_finance.IMPORT_SHEETS,
 }
 
 #: CLI/user spellings of the import kinds.
@@ -234,7 +236,7 @@ KIND_ALIASES = {"firms": "firms", "roster": "firms", "名录": "firms",
                 "recognitions": "recognitions", "lists": "recognitions", "名单": "recognitions",
                 "institutions": "institutions", "研发机构": "institutions",
                 "teams": "teams", "团队": "teams", "annual": "annual", "年度数据": "annual",
-                **_projects.KIND_ALIASES}
+                **_projects.KIND_ALIASES, **_finance.KIND_ALIASES}
 
 #: Words in a title row or file name that name a programme (checked in this order:
 #: 高新技术企业 before the ladder so "高新技术企业" never reads as something else).
@@ -265,8 +267,8 @@ PROGRAMME_LABELS: dict[str, str] = {
 
 #: Sheet kinds whose rows take the sheet's year (from its name, title or the file name)
 #: when they have no 年度 column or leave it blank.
-YEAR_FROM_CONTEXT = frozenset({"recognitions", "revocations", "annual"})
+YEAR_FROM_CONTEXT = frozenset({"recognitions", "revocations", "annual"}) | _finance.YEAR_FROM_CONTEXT
 
 #: Sheet kinds whose rows name a firm (企业名称 and/or 统一社会信用代码).
 FIRM_ROWS = frozenset({"firms", "recognitions", "revocations", "institutions", "teams", "annual"}) \
-    | _projects.FIRM_ROWS
+    | _projects.FIRM_ROWS | _finance.FIRM_ROWS

@@ -1,0 +1,421 @@
+"""Vouchers (科技创新券) and loans under the credit pool (科技信贷): plan and write.
+
+The same rules as the pages, on every row: a voucher's amounts (申请 ≥ 核发 ≥ 兑付, none
+negative), its status agreeing with them, and the year's issued total within the year's
+budget — counted in file order over the stored applications, so the row that would cross
+the budget is the one in error, with the figures. A loan needs the year's pool, a firm
+eligible on the loan date, a positive amount within the per-firm cap. Writing locks the
+budget and pool rows and checks the totals again (a clerk may have issued vouchers between
+the preview and the confirmation): if they no longer fit, nothing is written.
+
+A voucher is keyed by (firm, year, 服务机构, 券种); a loan by (firm, 贷款银行, 放款日期).
+A loan imported as 已结清 gets one repayment of its full amount on its 到期日期, so its
+balance reads 0; compensations (代偿) are entered in the app, where the pool's rate applies.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from registry.credit import services as credit
+from registry.credit.models import CreditEvent, CreditLoan, CreditPool
+from registry.errors import RegistryError
+from registry.excel.importer_base import (
+    Context, changed_labels, check_lengths, chunks, fail, in_error, max_lengths, name_key, same, seen_at, shown,
+)
+from registry.excel.importer_lists import firm_field
+from registry.excel.importer_write import Writer
+from registry.excel.specs_finance import LOANS, VOUCHERS
+from registry.excel.types import ERROR, NEW, UNCHANGED, UPDATED, Change, PlannedRow
+from registry.extensions import db
+from registry.recognitions.models import Programme, Recognition
+from registry.vocab import LOAN_STATUSES, VOUCHER_PURPOSES, VOUCHER_STATUSES
+from registry.vouchers import services as vouchers
+from registry.vouchers.amounts import wan
+from registry.vouchers.models import VoucherApplication, VoucherBudget
+
+VOUCH = VoucherApplication.__table__
+LOAN = CreditLoan.__table__
+EVENT = CreditEvent.__table__
+ZERO = Decimal("0.00")
+V_LABELS = {f.name: f.label for f in VOUCHERS.fields}
+L_LABELS = {f.name: f.label for f in LOANS.fields}
+PURPOSES = {**{name_key(v): k for k, v in VOUCHER_PURPOSES.items()}, **{k: k for k in VOUCHER_PURPOSES},
+            "技术合作券": "cooperation", "检验检测券": "testing", "科技咨询券": "consulting", "研发设计券": "design"}
+V_STATUSES = {**{v: k for k, v in VOUCHER_STATUSES.items()}, **{k: k for k in VOUCHER_STATUSES},
+              "受理": "submitted", "待审核": "submitted", "核发": "approved", "已发放": "approved",
+              "不予通过": "rejected", "不通过": "rejected", "兑付": "redeemed", "已兑现": "redeemed"}
+RANK = {"submitted": 0, "rejected": 0, "approved": 1, "redeemed": 2}
+L_STATUSES = {"在贷": "outstanding", "正常": "outstanding", "outstanding": "outstanding", "逾期": "overdue",
+              "违约": "overdue", "overdue": "overdue", "已结清": "repaid", "结清": "repaid", "已还清": "repaid",
+              "repaid": "repaid"}
+
+
+def _firm(ctx: Context, prow: PlannedRow, sheet):
+    firm, code = ctx.firms.resolve(prow, sheet, what="企业")
+    if firm is None:
+        if code:
+            fail(prow, sheet, firm_field(sheet), f"企业（统一社会信用代码{code}）不在库中，请先导入企业名录")
+        return None
+    prow.uscc, prow.firm_id = firm.uscc, firm.id
+    return firm
+
+
+def _amount(prow, sheet, values, field, label, *, positive=False):
+    value = values.get(field)
+    if value is None:
+        return None
+    if value < 0:
+        fail(prow, sheet, field, f"{label}不能为负数")
+        return None
+    if positive and value == 0:
+        fail(prow, sheet, field, f"{label}应大于0")
+        return None
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _compare(prow, sheet, existing, clean: dict, labels: dict, columns) -> None:
+    writes, before = {}, {}
+    for column in columns:
+        old, new = getattr(existing, column), clean[column]
+        if same(old, new):
+            continue
+        writes[column], before[column] = new, old
+        if column == "status":
+            old, new = {**VOUCHER_STATUSES, **LOAN_STATUSES}.get(old, old), {**VOUCHER_STATUSES, **LOAN_STATUSES}[new]
+        prow.changes.append(Change(sheet.name, prow.parsed.row, prow.uscc, column, labels.get(column, column),
+                                   shown(old), shown(new)))
+    if writes:
+        prow.status, prow.writes, prow.extra["before"] = UPDATED, writes, before
+    else:
+        prow.status = UNCHANGED
+
+
+# --- vouchers ------------------------------------------------------------------------
+
+def _voucher_values(ctx, prow, sheet) -> dict | None:
+    v = prow.parsed.values
+    year = ctx.year_of(prow, sheet)
+    purpose = PURPOSES.get(name_key(v.get("purpose"))) if v.get("purpose") else None
+    if v.get("purpose") and purpose is None:
+        fail(prow, sheet, "purpose", f"券种“{v['purpose']}”无法识别：应为" + "、".join(VOUCHER_PURPOSES.values()))
+    requested = _amount(prow, sheet, v, "requested", "申请金额", positive=True)
+    issued = _amount(prow, sheet, v, "issued", "核发金额", positive=True)
+    redeemed = _amount(prow, sheet, v, "redeemed", "兑付金额", positive=True)
+    status = V_STATUSES.get(str(v.get("status")).strip()) if v.get("status") else None
+    if v.get("status") and status is None:
+        fail(prow, sheet, "status", f"状态“{v['status']}”无法识别：应为" + "、".join(VOUCHER_STATUSES.values()))
+    if in_error(prow):
+        return None
+    status = status or ("redeemed" if redeemed is not None else "approved" if issued is not None else "submitted")
+    word = VOUCHER_STATUSES[status]
+    if status in vouchers.ISSUED and issued is None:
+        fail(prow, sheet, "issued", f"状态为{word}时须填写核发金额", value="")
+    if status not in vouchers.ISSUED and issued is not None:
+        fail(prow, sheet, "issued", f"状态为{word}时不应有核发金额")
+    if status == "redeemed" and redeemed is None:
+        fail(prow, sheet, "redeemed", "状态为已兑付时须填写兑付金额", value="")
+    if status != "redeemed" and redeemed is not None:
+        fail(prow, sheet, "redeemed", f"状态为{word}时不应有兑付金额")
+    if issued is not None and requested is not None and issued > requested:
+        fail(prow, sheet, "issued", f"核发金额{wan(issued)}不能超过申请金额{wan(requested)}")
+    if redeemed is not None and issued is not None and redeemed > issued:
+        fail(prow, sheet, "redeemed", f"兑付金额{wan(redeemed)}不能超过核发金额{wan(issued)}")
+    issued_on, redeemed_on = v.get("issued_on"), v.get("redeemed_on")
+    if issued_on and redeemed_on and redeemed_on < issued_on:
+        fail(prow, sheet, "redeemed_on", "兑付日期不能早于核发日期")
+    if in_error(prow):
+        return None
+    return {"year": year, "provider": v["provider"], "purpose": purpose, "requested": requested, "status": status,
+            "issued": issued, "issued_on": issued_on if issued is not None else None,
+            "redeemed": redeemed, "redeemed_on": redeemed_on if redeemed is not None else None, "note": v.get("note")}
+
+
+def plan_vouchers(ctx: Context, sheets) -> None:
+    entries = []
+    for sheet in sheets:
+        for parsed in sheet.rows:
+            prow = ctx.rows.start(parsed)
+            prow.entity = "voucher_application"
+            prow.extra["title"] = parsed.values.get("provider") or ""
+            check_lengths(prow, sheet, parsed.values, max_lengths(VOUCH), {"provider": "provider"})
+            firm = _firm(ctx, prow, sheet)
+            clean = _voucher_values(ctx, prow, sheet) if not in_error(prow) else None
+            entries.append((prow, sheet, firm, clean))
+    stored = {}
+    for chunk in chunks({f.id for _p, _s, f, _c in entries if f is not None}):
+        for row in db.session.execute(select(VOUCH).where(VOUCH.c.firm_id.in_(chunk))):
+            stored[(row.firm_id, row.year, name_key(row.provider), row.purpose)] = row
+    seen, years = {}, set()
+    for prow, sheet, firm, clean in entries:
+        if firm is None or clean is None or in_error(prow):
+            prow.status = ERROR
+            continue
+        key = (firm.id, clean["year"], name_key(clean["provider"]), clean["purpose"])
+        if key in seen:
+            fail(prow, sheet, "provider", f"与{seen_at(seen[key], sheet)}重复（企业、年度、服务机构、券种相同）")
+            continue
+        seen[key] = (sheet.name, prow.parsed.row)
+        existing = stored.get(key)
+        prow.extra["clean"] = clean
+        years.add(clean["year"])
+        if existing is None:
+            prow.status, prow.writes = NEW, dict(clean, firm_id=firm.id)
+            prow.extra["final_issued"] = clean["issued"] or ZERO
+            continue
+        prow.entity_id = existing.id
+        columns = [c for c in ("requested", "issued", "issued_on", "redeemed", "redeemed_on", "note")
+                   if c in sheet.columns]
+        # without a 状态 column the status follows the amounts, but never moves back
+        if "status" in sheet.columns or RANK[clean["status"]] > RANK[existing.status]:
+            columns.append("status")
+        _compare(prow, sheet, existing, clean, V_LABELS, columns)
+        final = dict(existing._mapping, **(prow.writes or {}))
+        prow.extra["final_issued"] = (final["issued"] or ZERO) if final["status"] in vouchers.ISSUED else ZERO
+    _check_budgets(entries, years)
+
+
+def _issued_by_year(years) -> dict[int, dict[int, Decimal]]:
+    """Stored issued amounts per year, by application id."""
+    out: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for chunk in chunks(sorted(years)):
+        stmt = select(VOUCH.c.id, VOUCH.c.year, VOUCH.c.issued).where(
+            VOUCH.c.year.in_(chunk), VOUCH.c.status.in_(vouchers.ISSUED))
+        for i, year, issued in db.session.execute(stmt):
+            out[year][i] = issued or ZERO
+    return out
+
+
+def _check_budgets(entries, years) -> None:
+    """The year's issued total, over the stored rows and this file's rows in order."""
+    if not years:
+        return
+    budgets = dict(db.session.execute(select(VoucherBudget.year, VoucherBudget.amount)
+                                      .where(VoucherBudget.year.in_(sorted(years)))).all())
+    stored = _issued_by_year(years)
+    replaced = {p.entity_id for p, _s, _f, _c in entries if p.entity_id and "final_issued" in p.extra}
+    running = {y: sum((v for i, v in stored[y].items() if i not in replaced), ZERO) for y in years}
+    for prow, sheet, _firm_row, clean in entries:
+        if "final_issued" not in prow.extra:
+            continue
+        year, amount = clean["year"], prow.extra["final_issued"]
+        if not amount:
+            continue
+        budget = budgets.get(year)
+        if budget is None:
+            fail(prow, sheet, "issued", f"{year}年尚未设定创新券预算，不能导入核发金额（请先在“科技创新券”页面设定预算）")
+            continue
+        if running[year] + amount > budget:
+            fail(prow, sheet, "issued", f"核发金额{wan(amount)}超过{year}年创新券预算余额{wan(budget - running[year])}"
+                                        f"（预算{wan(budget)}，库中及本文件此前各行已核发{wan(running[year])}）")
+            continue
+        running[year] += amount
+
+
+def apply_vouchers(writer: Writer, rows: list[PlannedRow]) -> None:
+    apps = [r for r in rows if r.entity == "voucher_application" and r.status in (NEW, UPDATED)]
+    if not apps:
+        return
+    _recheck_budgets(apps)
+    new = [r for r in apps if r.status == NEW]
+    if new:
+        writer.insert(VOUCH, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now, version=1)
+                              for r in new])
+        stmt = select(VOUCH.c.id, VOUCH.c.firm_id, VOUCH.c.year, VOUCH.c.provider, VOUCH.c.purpose).where(
+            VOUCH.c.import_batch_id == writer.batch_id)
+        ids = {(f, y, name_key(p), u): i for i, f, y, p, u in writer.session.execute(stmt)}
+        for r in new:
+            w = r.writes
+            r.entity_id = ids[(w["firm_id"], w["year"], name_key(w["provider"]), w["purpose"])]
+            writer.log("voucher_application", r.entity_id, r.firm_id,
+                       f"新增创新券申请 {w['provider']}（{w['year']}年{VOUCHER_PURPOSES[w['purpose']]}，"
+                       f"{VOUCHER_STATUSES[w['status']]}）", None, w)
+    changed = [r for r in apps if r.status == UPDATED]
+    writer.update(VOUCH, [(r.entity_id, r.writes) for r in changed])
+    for r in changed:
+        writer.log("voucher_application", r.entity_id, r.firm_id,
+                   f"更新创新券申请 {r.extra['title']}（{changed_labels(r)}）", r.extra["before"], r.writes)
+
+
+def _recheck_budgets(apps) -> None:
+    """With the budget rows locked: the stored total (others may have issued since the
+    preview) plus this batch's amounts still fits each year's budget, or nothing is written."""
+    years = sorted({r.extra["clean"]["year"] for r in apps})
+    replaced = {r.entity_id for r in apps if r.status == UPDATED}
+    for year in years:
+        budget = vouchers.lock_budget(year)
+        planned = sum((r.extra["final_issued"] for r in apps if r.extra["clean"]["year"] == year), ZERO)
+        if planned == 0:
+            continue
+        stmt = select(VOUCH.c.id, VOUCH.c.issued).where(VOUCH.c.year == year, VOUCH.c.status.in_(vouchers.ISSUED))
+        if db.session.get_bind().dialect.name != "sqlite":
+            stmt = stmt.with_for_update(read=True)
+        stored = sum((v or ZERO for i, v in db.session.execute(stmt) if i not in replaced), ZERO)
+        # rows of this file left UNCHANGED keep their stored amount in ``stored``
+        if budget is None or stored + planned > budget.amount:
+            raise RegistryError(f"导入未完成：预览之后，{year}年创新券已由他人核发或预算已调整，"
+                                f"本文件的核发金额{wan(planned)}已超过预算余额"
+                                f"{wan((budget.amount if budget else ZERO) - stored)}，未导入任何数据。请重新上传预览。")
+
+
+# --- loans ---------------------------------------------------------------------------
+
+def _loan_values(prow, sheet) -> dict | None:
+    v = prow.parsed.values
+    amount = _amount(prow, sheet, v, "amount", "贷款金额", positive=True)
+    credit_line = _amount(prow, sheet, v, "credit_line", "授信额度")
+    loan_on, due_on = v.get("loan_on"), v.get("due_on")
+    status = L_STATUSES.get(str(v.get("status")).strip()) if v.get("status") else "outstanding"
+    if status is None:
+        word = str(v.get("status")).strip()
+        fail(prow, sheet, "status", "已代偿的贷款请在系统中登记代偿（代偿比例须核对），不能通过导入"
+             if word in ("已代偿", "代偿", "compensated") else f"状态“{word}”无法识别：应为在贷、逾期或已结清")
+    if in_error(prow) or amount is None or loan_on is None:
+        return None
+    if due_on and due_on < loan_on:
+        fail(prow, sheet, "due_on", "到期日期不能早于放款日期")
+    if credit_line is not None and credit_line < amount:
+        fail(prow, sheet, "credit_line", "授信额度不能小于贷款金额")
+    if status == "repaid" and not due_on:
+        fail(prow, sheet, "due_on", "状态为已结清时请填写到期日期（按到期日记一笔全额还款）", value="")
+    if in_error(prow):
+        return None
+    year = v.get("year") or sheet.year or loan_on.year
+    return {"pool_year": year, "bank": v["bank"], "credit_line": credit_line, "amount": amount, "loan_on": loan_on,
+            "due_on": due_on, "status": status, "note": v.get("note")}
+
+
+def _recognitions(firm_ids) -> dict[int, list]:
+    out = defaultdict(list)
+    for chunk in chunks(firm_ids):
+        stmt = (select(Recognition, Programme.code).join(Programme, Recognition.programme_id == Programme.id)
+                .where(Recognition.firm_id.in_(chunk)))
+        for rec, code in db.session.execute(stmt):
+            out[rec.firm_id].append((code, rec))
+    return out
+
+
+def plan_loans(ctx: Context, sheets) -> None:
+    entries = []
+    for sheet in sheets:
+        for parsed in sheet.rows:
+            prow = ctx.rows.start(parsed)
+            prow.entity = "credit_loan"
+            prow.extra["title"] = parsed.values.get("bank") or ""
+            check_lengths(prow, sheet, parsed.values, max_lengths(LOAN), {"bank": "bank"})
+            firm = _firm(ctx, prow, sheet)
+            clean = _loan_values(prow, sheet) if not in_error(prow) else None
+            entries.append((prow, sheet, firm, clean))
+    firm_ids = {f.id for _p, _s, f, c in entries if f is not None and c is not None}
+    stored, events = {}, set()
+    for chunk in chunks(firm_ids):
+        for row in db.session.execute(select(LOAN).where(LOAN.c.firm_id.in_(chunk))):
+            stored[(row.firm_id, name_key(row.bank), row.loan_on)] = row
+    for chunk in chunks([r.id for r in stored.values()]):
+        events |= set(db.session.scalars(select(EVENT.c.loan_id).where(EVENT.c.loan_id.in_(chunk))))
+    pools = {p.year: p for p in db.session.scalars(select(CreditPool))}
+    recs = _recognitions(firm_ids)
+    replaced = set()
+    seen = {}
+    for prow, sheet, firm, clean in entries:
+        if firm is None or clean is None or in_error(prow):
+            prow.status = ERROR
+            continue
+        key = (firm.id, name_key(clean["bank"]), clean["loan_on"])
+        if key in seen:
+            fail(prow, sheet, "loan_on", f"与{seen_at(seen[key], sheet)}重复（企业、贷款银行、放款日期相同）")
+            continue
+        seen[key] = (sheet.name, prow.parsed.row)
+        existing = stored.get(key)
+        if existing is not None:
+            replaced.add(existing.id)
+        prow.extra.update(clean=clean, existing=existing, firm_name=firm.name)
+    borrowed = defaultdict(lambda: ZERO)  # (firm, year) → stored loans not in this file
+    for row in stored.values():
+        if row.id not in replaced:
+            borrowed[(row.firm_id, row.pool_year)] += row.amount
+    for prow, sheet, firm, clean in entries:
+        if in_error(prow) or "clean" not in prow.extra:
+            continue
+        year, pool = clean["pool_year"], pools.get(clean["pool_year"])
+        ok = pool is not None and (not pool.eligible_programmes or any(
+            code in pool.eligible_programmes and rec.is_valid_on(clean["loan_on"]) for code, rec in recs[firm.id]))
+        problems = credit.check_loan_rules(firm.id, firm.name, pool, year, clean["amount"], clean["loan_on"],
+                                           borrowed=borrowed[(firm.id, year)], eligible_now=ok)
+        for field, reason in problems:
+            fail(prow, sheet, {"firm": firm_field(sheet), "pool_year": "year"}.get(field, field), reason)
+        if in_error(prow):
+            continue
+        borrowed[(firm.id, year)] += clean["amount"]
+        existing = prow.extra["existing"]
+        if existing is None:
+            prow.status, prow.writes = NEW, dict(clean, firm_id=firm.id)
+            continue
+        prow.entity_id = existing.id
+        columns = [c for c in ("credit_line", "amount", "due_on", "status", "note") if c in sheet.columns]
+        if "year" in sheet.columns:
+            columns.append("pool_year")
+        _compare(prow, sheet, existing, clean, {**L_LABELS, "pool_year": "风险池年度"}, columns)
+        if prow.status == UPDATED and existing.id in events and {"amount", "status", "pool_year"} & set(prow.writes):
+            fail(prow, sheet, "amount" if "amount" in prow.writes else "status",
+                 "该贷款已有还款或代偿记录，贷款金额、状态和风险池年度请在系统中修改")
+
+
+def apply_loans(writer: Writer, rows: list[PlannedRow]) -> None:
+    loans = [r for r in rows if r.entity == "credit_loan" and r.status in (NEW, UPDATED)]
+    if not loans:
+        return
+    _recheck_caps(loans)
+    new = [r for r in loans if r.status == NEW]
+    if new:
+        writer.insert(LOAN, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now, version=1)
+                             for r in new])
+        stmt = select(LOAN.c.id, LOAN.c.firm_id, LOAN.c.bank, LOAN.c.loan_on).where(
+            LOAN.c.import_batch_id == writer.batch_id)
+        ids = {(f, name_key(b), d): i for i, f, b, d in writer.session.execute(stmt)}
+        for r in new:
+            w = r.writes
+            r.entity_id = ids[(w["firm_id"], name_key(w["bank"]), w["loan_on"])]
+            writer.log("credit_loan", r.entity_id, r.firm_id,
+                       f"新增科技信贷 {w['bank']} {wan(w['amount'])}（{w['pool_year']}年风险池，{LOAN_STATUSES[w['status']]}）",
+                       None, w)
+    changed = [r for r in loans if r.status == UPDATED]
+    writer.update(LOAN, [(r.entity_id, r.writes) for r in changed])
+    for r in changed:
+        writer.log("credit_loan", r.entity_id, r.firm_id, f"更新科技信贷 {r.extra['title']}（{changed_labels(r)}）",
+                   r.extra["before"], r.writes)
+    repaid = [r for r in loans if (r.writes or {}).get("status") == "repaid"]
+    if repaid:
+        events = [{"loan_id": r.entity_id, "kind": "repayment", "occurred_on": r.extra["clean"]["due_on"],
+                   "amount": r.extra["clean"]["amount"], "note": "导入：已结清"} for r in repaid]
+        writer.insert(EVENT, events)
+        for r, e in zip(repaid, events):
+            writer.log("credit_event", None, r.firm_id, f"还款（导入已结清）{r.extra['title']} {wan(e['amount'])}",
+                       None, e)
+
+
+def _recheck_caps(loans) -> None:
+    """With the pool rows locked: each firm's loans under a year still fit the year's cap."""
+    years = sorted({r.extra["clean"]["pool_year"] for r in loans})
+    replaced = {r.entity_id for r in loans if r.status == UPDATED}
+    for year in years:
+        pool = credit.lock_pool(year)
+        planned = defaultdict(lambda: ZERO)
+        for r in loans:
+            if r.extra["clean"]["pool_year"] == year:
+                planned[r.firm_id] += r.extra["clean"]["amount"]
+        if pool is None:
+            raise RegistryError(f"导入未完成：{year}年科技信贷风险池已被删除或不存在，未导入任何数据。")
+        if pool.max_loan is None:
+            continue
+        for firm_id, amount in planned.items():
+            stmt = select(LOAN.c.id, LOAN.c.amount).where(LOAN.c.firm_id == firm_id, LOAN.c.pool_year == year)
+            if db.session.get_bind().dialect.name != "sqlite":
+                stmt = stmt.with_for_update(read=True)
+            stored = sum((a for i, a in db.session.execute(stmt) if i not in replaced), ZERO)
+            if stored + amount > pool.max_loan:
+                name = next(r.extra["firm_name"] for r in loans if r.firm_id == firm_id)
+                raise RegistryError(f"导入未完成：预览之后，企业“{name}”在{year}年风险池的贷款已有变化，"
+                                    f"合计将超过单户上限{wan(pool.max_loan)}，未导入任何数据。请重新上传预览。")
