@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from registry.demo.archive_projects import make_awards, make_projects
 from registry.demo.base import Demo
 from registry.demo.capacity import make_institutions, make_teams
 from registry.demo.firms import make_annual_data, make_firms
@@ -45,6 +46,8 @@ def load_demo(seed: int = 2016) -> dict:
     teams = make_teams(demo)
     annual = make_annual_data(demo)
     entries = fill_tier_lists(demo, recognitions)
+    projects = make_projects(demo)
+    awards = make_awards(demo, projects)
 
     firms = [plan.firm for plan in demo.plans]
     session.add_all(firms)
@@ -54,6 +57,8 @@ def load_demo(seed: int = 2016) -> dict:
     session.add_all(teams)
     session.add_all(annual)
     session.add_all(entries)
+    session.add_all(projects)
+    session.add_all(awards)
     session.flush()
     criteria = seed_default_criteria(None, 2016)  # so screening works right after `make run`
     return {
@@ -68,5 +73,8 @@ def load_demo(seed: int = 2016) -> dict:
         "团队成员": sum(len(t.members) for t in teams),
         "团队考核": sum(len(t.evaluations) for t in teams),
         "年度数据": len(annual),
+        "科技计划项目": len(projects),
+        "项目过程跟踪": sum(len(p.milestones) for p in projects),
+        "科技奖励": len(awards),
         "认定标准（2016年默认）": len(criteria),
     }
