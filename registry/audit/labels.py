@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from registry.vocab import (
+from registry.vocab import (  # noqa: I001
+    ACCEPTANCE_RESULTS, AWARD_GRADES, MILESTONE_KINDS, PROJECT_ROLES, PROJECT_STATUSES,
     ANNUAL_DATA_STATUSES, EVALUATION_RESULTS, FIRM_STATUSES, IMPORT_KINDS, IMPORT_STATUSES,
     INSTITUTION_STATUSES, LEVEL_CHANGE_KINDS, LEVELS, RECOGNITION_STATUSES, ROLES, TEAM_LEVELS,
     TEAM_ROLES, TEAM_STATUSES, TIER_LIST_STATUSES, TITLE_GRADES, ZONES,
@@ -78,6 +79,9 @@ ENTITIES = {
     "change_request": "信息变更申请",
     "member_proposal": "团队成员变更申请",
     "notice": "通知",
+    "project": "科技计划项目",
+    "project_milestone": "项目过程跟踪",
+    "award": "科技奖励",
 }
 
 FIELDS = {
@@ -157,6 +161,20 @@ FIELDS_BY_ENTITY = {
     "firm": {"name": "企业名称"},
     "programme": {"name": "类别名称", "level": "层级"},
     "criterion": {"kind": "条件类型"},
+    # projects and awards (issue #8)
+    "project": {"name": "项目名称", "firm_id": "承担企业", "project_no": "项目编号", "plan": "计划类别",
+                "role": "承担方式", "start_year": "开始年份", "end_year": "结束年份",
+                "funding": "资助经费（万元）", "acceptance_year": "验收年份", "acceptance_result": "验收结果"},
+    "project_milestone": {"kind": "跟踪类型", "title": "事项", "due_on": "计划日期", "done_on": "完成日期",
+                          "result": "结果", "project_id": "项目"},
+    "award": {"project_name": "获奖项目", "firm_id": "获奖企业", "award": "奖项", "grade": "等级",
+              "year": "获奖年份", "firm_rank": "完成单位排名"},
+}
+#: Coded fields of one kind of record: (entity type, field) -> {code: label}.
+CODES_BY_ENTITY = {
+    ("project", "role"): PROJECT_ROLES, ("project", "status"): PROJECT_STATUSES,
+    ("project", "acceptance_result"): ACCEPTANCE_RESULTS, ("project_milestone", "kind"): MILESTONE_KINDS,
+    ("project_milestone", "result"): ACCEPTANCE_RESULTS, ("award", "grade"): AWARD_GRADES,
 }
 
 
@@ -167,6 +185,8 @@ def field_label(name: str, entity_type: str | None = None) -> str:
 
 def code_labels(entity_type: str | None, field: str) -> dict | None:
     """The vocabulary a coded field's values come from, if any."""
+    if (entity_type, field) in CODES_BY_ENTITY:
+        return CODES_BY_ENTITY[(entity_type, field)]
     if field == "status":
         return _STATUS_BY_ENTITY.get(entity_type or "")
     if field == "level":

@@ -92,6 +92,8 @@ def test_edit_conflict_and_tracking(client, login, make, two):
     p = make.session.get(Project, here.id)
     assert (p.status, p.acceptance_year, p.acceptance_result, p.level) == ("completed", 2016, "excellent", "provincial")
     step = p.milestones[-1]
+    history = text(client.get(f"/projects/{here.id}"))
+    assert "科技计划项目" in history and "验收结果" in history and "优秀" in history and "in_progress" not in history
     resp = client.post(f"/projects/milestones/{step.id}/edit",
                        data={"kind": "acceptance", "title": "结题验收", "done_on": "2016-12-01", "result": "良"})
     assert resp.status_code == 400 and "未知的验收结果" in text(resp)
