@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from registry.excel.exporter import Column, Sheet, write_workbook
 from registry.projects.stats import archive_sheet
+from registry.vouchers.stats import finance_sheet
 from registry.stats.services import TEAM_KEYS
 
 LEVEL_NAMES = ("国家级", "省级", "宁波市级", "慈溪市级")
@@ -71,6 +72,7 @@ def stats_workbook(stats: dict, summary: str, label: str) -> bytes:
               [(TEAM_LABELS[k], stats["teams"][k]) for k in TEAM_KEYS],
               title_row=_title(stats, label, "科技创新团队")),
         archive_sheet(stats, _title(stats, label, "科技计划项目与科技奖励（近五年）")),
+        finance_sheet(stats, _title(stats, label, "科技创新券与科技信贷")),
         Sheet("分镇街道", _breakdown_columns(stats, "镇（街道）"),
               [_breakdown_row(n, part) for n, part in stats["by_town"].items()]
               + [_breakdown_row("合计", stats)],

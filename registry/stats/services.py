@@ -16,12 +16,14 @@ from sqlalchemy import func, select
 
 from registry.errors import ValidationError
 from registry.awards.stats import award_figures
+from registry.credit.stats import credit_figures
 from registry.extensions import db
 from registry.projects.stats import project_figures
 from registry.recognitions.models import Recognition
 from registry.reference import industries, programmes, towns
 from registry.stats import queries
 from registry.vocab import LEVELS, ZONE_NEW_AREA
+from registry.vouchers.stats import voucher_figures
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
 ALL, EXCLUDE_NEW_AREA, NEW_AREA = "all", "exclude-new-area", "new-area"
@@ -181,6 +183,8 @@ def compute(year, zone="all") -> dict:
                              for k, v in _ordered(by_industry)}
     result["projects"] = project_figures(year, town_ids, keep)
     result["awards"] = award_figures(year, town_ids, keep)
+    result["vouchers"] = voucher_figures(year, town_ids, keep)
+    result["credit"] = credit_figures(year, town_ids, keep)
     return result
 
 

@@ -9,6 +9,7 @@ reference data simply drops its clause.
 from __future__ import annotations
 
 from registry.projects.stats import summary_sentence as archive_sentence
+from registry.vouchers.stats import finance_sentence
 from registry.reference import programmes, towns
 from registry.stats.services import ALL, EXCLUDE_NEW_AREA, NEW_AREA
 from registry.vocab import ZONE_NEW_AREA
@@ -94,4 +95,5 @@ def summary_text(stats: dict) -> str:
                  f"集聚副高以上人才{teams['senior_members']}人（其中正高{teams['zhenggao']}人），"
                  f"在研项目{teams['projects_in_progress']}项；"
                  f"有{teams['ningbo_level']}个团队入选宁波市级科技创新团队")
-    return "；".join(parts) + "。" + text + "。" + team_text + "。" + archive_sentence(stats)
+    return "；".join(parts) + "。" + text + "。" + team_text + "。" + archive_sentence(stats) \
+        + finance_sentence(stats)

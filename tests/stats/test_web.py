@@ -85,7 +85,8 @@ def test_the_workbook_holds_every_breakdown(client, login, built, ctx):
     assert resp.status_code == 200
     assert "spreadsheetml" in resp.mimetype
     wb = load_workbook(BytesIO(resp.data))
-    assert wb.sheetnames == ["总览", "认定类别", "高企历年", "研发机构", "创新团队", "计划项目与奖励", "分镇街道", "分产业"]
+    assert wb.sheetnames == ["总览", "认定类别", "高企历年", "研发机构", "创新团队", "计划项目与奖励", "创新券与信贷",
+                             "分镇街道", "分产业"]
     names = {p.code: p.short_name for p in history_programmes(ctx)}
     rows = {r[0]: r[1:] for r in wb["认定类别"].iter_rows(min_row=3, values_only=True)}
     assert rows[names["high_tech"]] == (3, 6, 5)
