@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from registry.demo.archive_finance import make_credit, make_vouchers
 from registry.demo.archive_projects import make_awards, make_projects
 from registry.demo.base import Demo
 from registry.demo.capacity import make_institutions, make_teams
@@ -48,6 +49,8 @@ def load_demo(seed: int = 2016) -> dict:
     entries = fill_tier_lists(demo, recognitions)
     projects = make_projects(demo)
     awards = make_awards(demo, projects)
+    budgets, vouchers = make_vouchers(demo)
+    pools, loans = make_credit(demo, recognitions)
 
     firms = [plan.firm for plan in demo.plans]
     session.add_all(firms)
@@ -59,6 +62,10 @@ def load_demo(seed: int = 2016) -> dict:
     session.add_all(entries)
     session.add_all(projects)
     session.add_all(awards)
+    session.add_all(budgets + pools)
+    session.flush()  # budgets and pools before the rows that name their year
+    session.add_all(vouchers)
+    session.add_all(loans)
     session.flush()
     criteria = seed_default_criteria(None, 2016)  # so screening works right after `make run`
     return {
@@ -76,5 +83,8 @@ def load_demo(seed: int = 2016) -> dict:
         "科技计划项目": len(projects),
         "项目过程跟踪": sum(len(p.milestones) for p in projects),
         "科技奖励": len(awards),
+        "创新券申请": len(vouchers),
+        "科技信贷贷款": len(loans),
+        "信贷还款与代偿": sum(len(loan.events) for loan in loans),
         "认定标准（2016年默认）": len(criteria),
     }
