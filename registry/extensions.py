@@ -21,6 +21,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
+
+
+def _include_name(name, type_, parent_names) -> bool:
+    """Autogenerate skips the text-search tables and indexes of migration 0005 (not models)."""
+    from registry.firms.search import include_name
+
+    return include_name(name, type_, parent_names)
+
+
+migrate = Migrate(compare_type=True, render_as_batch=True, include_name=_include_name)
 login_manager = LoginManager()
 csrf = CSRFProtect()

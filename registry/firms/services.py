@@ -18,7 +18,8 @@ from registry.audit.services import record, snapshot
 from registry.errors import ConflictError, NotFound, RegistryError, ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm, FirmName, Industry, Town
-from registry.firms.uscc import normalise_uscc, validate_uscc
+from registry.firms.search import firm_match
+from registry.firms.uscc import validate_uscc
 from registry.institutions.models import RdInstitution
 from registry.recognitions.models import Recognition
 from registry.vocab import ZONE_NEW_AREA
@@ -137,11 +138,7 @@ def firm_query(user, f: FirmFilter):
     stmt = select(Firm).where(firm_scope(user))
     q = (f.q or "").strip()
     if q:
-        code = normalise_uscc(q)
-        former = select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True))
-        stmt = stmt.where(or_(Firm.name.contains(q, autoescape=True),
-                              Firm.uscc.contains(code, autoescape=True),
-                              Firm.id.in_(former)))
+        stmt = stmt.where(firm_match(q))  # the text index of each database
     if f.town_id:
         stmt = stmt.where(Firm.town_id == f.town_id)
     if f.industry_id:

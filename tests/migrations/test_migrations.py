@@ -43,7 +43,24 @@ def second_app():
 
 
 def table_names(db) -> set[str]:
-    return set(sa.inspect(db.engine).get_table_names())
+    """The tables, without the text-search tables of migration 0005 (FTS5 on SQLite)."""
+    from registry.firms.search import is_search_object
+
+    return {name for name in sa.inspect(db.engine).get_table_names()
+            if not is_search_object(name, "table")}
+
+
+def search_objects(db) -> set[str]:
+    """The text-search tables and indexes that exist (they are not models)."""
+    from registry.firms.search import is_search_object
+
+    inspector = sa.inspect(db.engine)
+    found = {n for n in inspector.get_table_names() if is_search_object(n, "table")}
+    for table in ("firms", "firm_names"):
+        if table in inspector.get_table_names():
+            found |= {i["name"] for i in inspector.get_indexes(table)
+                      if is_search_object(i["name"], "index")}
+    return found
 
 
 def check_reference_data(db) -> None:
@@ -75,7 +92,10 @@ def check_reference_data(db) -> None:
 
 def schema_differences(db) -> list:
     with db.engine.connect() as conn:
-        mc = MigrationContext.configure(conn, opts={"compare_type": True})
+        from registry.firms.search import include_name
+
+        mc = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                    "include_name": include_name})
         return compare_metadata(mc, db.metadata)
 
 
@@ -91,12 +111,17 @@ def test_upgrade_downgrade_upgrade(second_app):
     expected = {t.name for t in db.metadata.sorted_tables} | {"alembic_version"}
     assert table_names(db) == expected
     check_reference_data(db)
+    expected_search = {"sqlite": {"firms_fts", "firm_names_fts"},
+                       "postgresql": {"ix_firms_name_trgm", "ix_firms_uscc_trgm",
+                                      "ix_firm_names_name_trgm"}}.get(db.engine.dialect.name, set())
+    assert expected_search <= search_objects(db)
     diffs = schema_differences(db)
     assert diffs == [], "models and migrations disagree; write a migration:\n" + "\n".join(
         map(repr, diffs))
 
     downgrade(revision="base")
     assert table_names(db) <= {"alembic_version"}
+    assert search_objects(db) == set()
     with db.engine.connect() as conn:
         if "alembic_version" in table_names(db):
             assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 0

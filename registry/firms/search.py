@@ -1,0 +1,122 @@
+"""The one firm search: a fragment of the current name, of a former name, or of the USCC.
+
+Why not just ``LIKE '%x%'``: at 100,000 firms a substring scan reads every name on every
+keystroke. Each database answers through its own text index instead, behind the single
+function ``firm_match``:
+
+- **SQLite**: two external-content FTS5 tables with the ``trigram`` tokenizer
+  (``firms_fts`` over firms.name/uscc, ``firm_names_fts`` over firm_names.name), kept in
+  step by triggers created in migration 0005 — so ORM writes, the Excel importer's Core
+  inserts, renames and the bulk demo loader all update them without knowing. A trigram
+  phrase query is a substring match; it narrows the rows, and the original ``LIKE`` is
+  then applied to those few rows only, so results are exactly the old ones (the trigram
+  index folds case more widely than SQLite's ``LIKE``; the recheck removes the extra).
+  Trigrams need three characters: one- and two-character fragments (common in Chinese:
+  "电器", "甬") fall back to ``LIKE`` — a scan, but a short one on the name index.
+- **PostgreSQL**: ``pg_trgm`` GIN indexes on the three columns (migration 0005) make the
+  very same ``LIKE`` an index search; the three parts are a UNION so each uses its index.
+- **MariaDB/MySQL**: there is no trigram index (InnoDB FULLTEXT needs the ngram parser,
+  which MariaDB lacks), so the old ``LIKE`` scan stays: correct, not fast.
+
+The names of the search tables and indexes are listed here too, because they are not
+models: Alembic's autogenerate and the schema comparison test skip them through
+``is_search_object``.
+"""
+from __future__ import annotations
+
+from sqlalchemy import literal_column, or_, select, table, union
+from sqlalchemy.orm import aliased
+
+from registry.extensions import db
+from registry.firms.models import Firm, FirmName
+from registry.firms.uscc import normalise_uscc
+
+MIN_TRIGRAM = 3  # characters a trigram index needs; shorter fragments fall back to LIKE
+
+#: SQLite FTS5 tables (each with shadow tables named ``<table>_data``, ``_idx`` …).
+FTS_TABLES = ("firms_fts", "firm_names_fts")
+#: PostgreSQL trigram indexes.
+TRGM_INDEXES = ("ix_firms_name_trgm", "ix_firms_uscc_trgm", "ix_firm_names_name_trgm")
+
+
+def is_search_object(name: str | None, type_: str) -> bool:
+    """True for the search tables and indexes of migration 0005, which no model declares."""
+    if not name:
+        return False
+    if type_ == "table":
+        return any(name == t or name.startswith(t + "_") for t in FTS_TABLES)
+    if type_ == "index":
+        return name in TRGM_INDEXES
+    return False
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Alembic ``include_name`` hook: leave the search objects out of schema comparisons."""
+    return not is_search_object(name, type_)
+
+
+def firm_match(q: str):
+    """A SQL condition: the firm's name, a former name or its USCC contains ``q``.
+
+    ``q`` is taken literally (``%`` and ``_`` are not wildcards); the USCC part compares the
+    fragment as codes are stored (upper-case, half-width, no spaces). An empty ``q``
+    matches every firm, as no search does.
+    """
+    q = (q or "").strip()
+    if not q:
+        return Firm.id.is_not(None)
+    code = normalise_uscc(q)
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        if len(q) < MIN_TRIGRAM and len(code) < MIN_TRIGRAM:
+            return _like(q, code)  # one pass over the rows, stopping early on a page
+        return Firm.id.in_(_sqlite_ids(q, code))
+    if dialect == "postgresql":
+        return Firm.id.in_(_union_ids(q, code))
+    return _like(q, code)  # MariaDB/MySQL: no trigram index to use
+
+
+def _like(q: str, code: str):
+    """The plain substring condition: the definition every branch must agree with."""
+    former = select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True))
+    return or_(Firm.name.contains(q, autoescape=True),
+               Firm.uscc.contains(code, autoescape=True),
+               Firm.id.in_(former))
+
+
+def _union_ids(q: str, code: str):
+    """The ids of matching firms as one UNION, so each part can use its own index."""
+    named = aliased(Firm)
+    coded = aliased(Firm)
+    return union(
+        select(named.id).where(named.name.contains(q, autoescape=True)),
+        select(coded.id).where(coded.uscc.contains(code, autoescape=True)),
+        select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True)),
+    )
+
+
+def _fts_phrase(column: str, text: str) -> str:
+    """An FTS5 query matching ``text`` as a substring of ``column`` (literal, quoted)."""
+    return f'{column} : "' + text.replace('"', '""') + '"'
+
+
+def _fts_rowids(fts_table: str, column: str, text: str):
+    fts = table(fts_table)
+    return (select(literal_column("rowid"))
+            .select_from(fts)
+            .where(literal_column(fts_table).op("MATCH")(_fts_phrase(column, text))))
+
+
+def _sqlite_ids(q: str, code: str):
+    """FTS5 trigram lookups narrowed by the exact LIKE; LIKE alone below three characters."""
+    named = aliased(Firm)
+    coded = aliased(Firm)
+    by_name = select(named.id).where(named.name.contains(q, autoescape=True))
+    by_code = select(coded.id).where(coded.uscc.contains(code, autoescape=True))
+    by_former = select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True))
+    if len(q) >= MIN_TRIGRAM:
+        by_name = by_name.where(named.id.in_(_fts_rowids("firms_fts", "name", q)))
+        by_former = by_former.where(FirmName.id.in_(_fts_rowids("firm_names_fts", "name", q)))
+    if len(code) >= MIN_TRIGRAM:
+        by_code = by_code.where(coded.id.in_(_fts_rowids("firms_fts", "uscc", code)))
+    return union(by_name, by_code, by_former)
