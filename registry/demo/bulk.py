@@ -18,8 +18,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select, text
 
+from registry.demo.names import BRAND_BLACKLIST, GIVEN_F, GIVEN_M, KINDS, SURNAMES, address
 from registry.extensions import db
-from registry.firms.models import AnnualData, Firm, Industry, Town
+from registry.firms.models import AnnualData, Firm, FirmName, Industry, Town
 from registry.firms.uscc import make_uscc
 from registry.institutions.models import RdInstitution, RdLevelChange
 from registry.recognitions.models import Programme, Recognition
@@ -31,8 +32,14 @@ LEVEL_PATH = ("cixi", "ningbo", "provincial", "national")
 TITLES = (("正高级工程师", "senior"), ("高级工程师", "associate"), ("副教授", "associate"),
           ("工程师", "intermediate"), ("助理工程师", "junior"), (None, None))
 TITLE_WEIGHTS = (2, 4, 1, 4, 2, 1)
+# Brand characters for 100,000 distinct names (the hand-made demo's 30×30 brands are too few).
+BRAND_CHARS = ("澜骁睿嘉霆晟朗启锐恒铭煦祺瑾岳钦珩璐琛洛弘淳湄瀚逸聿皓濠铂蓝杰华康安永信",
+               "泰丰盛禾源鑫达诚宇耀越凯川盈昊港润宏晨拓峥谦阳嵘德捷麒甬浦顺利和光辉")
+INSTITUTION_TYPES = ("企业技术中心", "企业工程（技术）中心", "企业研究院")
+CITIES = (("慈溪市", 80), ("宁波", 12), ("浙江", 8))
+FORMS = (("有限公司", 85), ("股份有限公司", 10), ("集团有限公司", 5))
 TABLES = {name: model.__table__ for name, model in (
-    ("firms", Firm), ("recognitions", Recognition), ("annual", AnnualData),
+    ("firms", Firm), ("former", FirmName), ("recognitions", Recognition), ("annual", AnnualData),
     ("institutions", RdInstitution), ("changes", RdLevelChange), ("teams", Team),
     ("members", TeamMember))}
 
@@ -62,7 +69,12 @@ class _Generator:
         towns = list(session.scalars(select(Town).order_by(Town.sort_order)))
         self.new_area = [t.id for t in towns if t.zone == "new_area"]
         self.cixi = [t.id for t in towns if t.zone != "new_area"]
-        self.industries = list(session.scalars(select(Industry.id).order_by(Industry.sort_order)))
+        self.industries = {i.name: i.id for i in session.scalars(select(Industry))}
+        self.town_names = {t.id: t.name for t in towns}
+        self.names = set(session.scalars(select(Firm.name)))
+        self.kinds = (KINDS, [k.weight for k in KINDS])
+        self.brands = [a + b for a in BRAND_CHARS[0] for b in BRAND_CHARS[1]
+                       if a + b not in BRAND_BLACKLIST and a != b]
         self.programmes = {p.code: p.id for p in session.scalars(select(Programme))}
         self.ids = {name: (session.scalar(select(func.max(t.c.id))) or 0)
                     for name, t in TABLES.items() if name in ("firms", "institutions", "teams")}
@@ -83,6 +95,34 @@ class _Generator:
                 self.taken.add(code)
                 return code
 
+    def _name(self, kind, *, city: str | None = None, form: str | None = None) -> str:
+        """A fresh firm name shaped like the demo's: 慈溪市 + brand + line of business + form."""
+        rng = self.rng
+        for attempt in range(100):
+            brand = rng.choice(self.brands)
+            if attempt >= 3:  # the two-character brands of this line are taken: a longer one
+                brand += rng.choice(BRAND_CHARS[1])
+            name = ((city or rng.choices(*zip(*CITIES))[0]) + brand + kind.word
+                    + (form or rng.choices(*zip(*FORMS))[0]))
+            if name not in self.names:
+                self.names.add(name)
+                return name
+        raise RuntimeError("bulk demo: no free firm name")
+
+    def _former_names(self, rows: dict, fid: int, kind, founded: date) -> None:
+        """About one firm in ten was renamed once (a few twice): old names stay searchable."""
+        rng = self.rng
+        renames = 0 if rng.random() > 0.10 else 1 if rng.random() > 0.15 else 2
+        day = date(self.last_year, 12, 31)
+        for _ in range(renames):
+            span = (day - founded).days
+            if span < 60:
+                break
+            day = founded + timedelta(days=rng.randint(30, span - 1))
+            old_kind = kind if rng.random() < 0.7 else rng.choice(KINDS)
+            rows["former"].append({"firm_id": fid, "changed_on": day, "name": self._name(
+                old_kind, city="慈溪市", form=rng.choice(("有限公司", "厂", "制品厂")))})
+
     def _firm(self, rows: dict, annual: bool) -> None:
         rng, first, last = self.rng, self.first_year, self.last_year
         self.ids["firms"] += 1
@@ -92,14 +132,20 @@ class _Generator:
         gone = rng.random() < 0.03
         revenue = rng.lognormvariate(7, 1.3)  # 万元 in the first year
         growth = rng.uniform(-0.05, 0.25)
+        kind = rng.choices(*self.kinds)[0]
+        industry = kind.industries[0] if rng.random() < 0.7 else rng.choice(kind.industries)
         rows["firms"].append({
-            "id": fid, "uscc": self._uscc(), "name": f"慈溪市基准{fid}科技有限公司",
-            "town_id": town, "industry_id": rng.choice(self.industries), "founded_on": founded,
+            "id": fid, "uscc": self._uscc(), "name": self._name(kind),
+            "town_id": town, "industry_id": self.industries[industry], "founded_on": founded,
+            "registered_capital": round(rng.lognormvariate(6.5, 1.1), 2),
+            "legal_representative": rng.choice(SURNAMES) + rng.choice("建国伟明海军勇立新志江波峰杰"),
+            "address": address(rng, self.town_names[town]),
             "above_scale": revenue * (1 + growth) ** (last - first) >= 2000,
             "status": "deregistered" if gone else "active",
             "status_changed_on": date(rng.randint(founded.year, last), 6, 30) if gone else None,
             "created_at": None, "updated_at": None, "version": 1,
         })
+        self._former_names(rows, fid, kind, founded)
         start = max(first, founded.year)
         self._recognitions(rows, fid, start)
         if annual:
@@ -111,9 +157,9 @@ class _Generator:
                     "employees": int(10 + rev / 50), "invention_patents": rng.randint(0, 5),
                     "status": "accepted", "updated_at": None, "version": 1})
         if rng.random() < 0.20:
-            self._institution(rows, fid, start)
+            self._institution(rows, fid, start, rows["firms"][-1]["name"], kind)
         if rng.random() < 0.005:
-            self._team(rows, fid, start)
+            self._team(rows, fid, start, kind)
 
     def _rec(self, rows, fid, code, year, until=None, revoked_on=None, issued=None):
         rows["recognitions"].append({
@@ -148,7 +194,7 @@ class _Generator:
                 if rung < 0.002 and year + 4 <= last:
                     self._rec(rows, fid, "lead_goose", year + 4)
 
-    def _institution(self, rows: dict, fid: int, start: int) -> None:
+    def _institution(self, rows: dict, fid: int, start: int, firm_name: str, kind) -> None:
         rng = self.rng
         self.ids["institutions"] += 1
         iid = self.ids["institutions"]
@@ -162,7 +208,8 @@ class _Generator:
             year, level = year + rng.randint(2, 4), level + 1
         closed = rng.random() < 0.02
         rows["institutions"].append({
-            "id": iid, "firm_id": fid, "name": f"基准研发中心{iid}", "type": "企业技术中心",
+            "id": iid, "firm_id": fid, "name": f"{firm_name}{kind.domain}{INSTITUTION_TYPES[iid % 3]}",
+            "type": INSTITUTION_TYPES[iid % 3],
             "level": path[-1][0], "recognised_year": path[-1][1], "first_recognised_year": path[0][1],
             "status": "closed" if closed else "active",
             "closed_year": min(self.last_year, path[-1][1] + 1) if closed else None,
@@ -173,7 +220,7 @@ class _Generator:
                                     "from_level": previous, "to_level": level_code, "year": year})
             previous = level_code
 
-    def _team(self, rows: dict, fid: int, start: int) -> None:
+    def _team(self, rows: dict, fid: int, start: int, kind) -> None:
         rng = self.rng
         self.ids["teams"] += 1
         tid = self.ids["teams"]
@@ -181,14 +228,18 @@ class _Generator:
         exited = rng.random() < 0.1 and year < self.last_year
         ningbo = rng.randint(year, self.last_year) if rng.random() < 0.25 else None
         rows["teams"].append({
-            "id": tid, "firm_id": fid, "name": f"基准创新团队{tid}", "level": "ningbo" if ningbo else "cixi",
+            "id": tid, "firm_id": fid, "name": f"{kind.topic}创新团队（{tid}）", "level": "ningbo" if ningbo else "cixi",
             "recognised_year": year, "ningbo_year": ningbo, "projects_in_progress": rng.randint(0, 4),
             "status": "exit" if exited else "active",
             "exit_year": rng.randint(year + 1, self.last_year) if exited else None,
             "created_at": None, "version": 1})
         for n in range(rng.randint(4, 9)):
             title, grade = rng.choices(TITLES, TITLE_WEIGHTS)[0]
-            rows["members"].append({"team_id": tid, "name": f"成员{tid}-{n}", "title": title,
+            person = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN_M + GIVEN_F)
+                                                    for _ in range(rng.randint(1, 2)))
+            if n == 0:
+                rows["teams"][-1]["leader_name"] = person
+            rows["members"].append({"team_id": tid, "name": person, "title": title,
                                     "title_grade": grade, "role": "leader" if n == 0 else "member",
                                     "joined_year": year})
 
