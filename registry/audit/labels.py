@@ -14,6 +14,7 @@ from registry.vocab import (  # noqa: I001
     ANNUAL_DATA_STATUSES, EVALUATION_RESULTS, FIRM_STATUSES, IMPORT_KINDS, IMPORT_STATUSES,
     INSTITUTION_STATUSES, LEVEL_CHANGE_KINDS, LEVELS, RECOGNITION_STATUSES, ROLES, TEAM_LEVELS,
     TEAM_ROLES, TEAM_STATUSES, TIER_LIST_STATUSES, TITLE_GRADES, ZONES,
+    LOAN_EVENT_KINDS, LOAN_STATUSES, VOUCHER_PURPOSES, VOUCHER_STATUSES,
 )
 
 ACTIONS = {
@@ -82,6 +83,11 @@ ENTITIES = {
     "project": "科技计划项目",
     "project_milestone": "项目过程跟踪",
     "award": "科技奖励",
+    "voucher_budget": "创新券年度预算",
+    "voucher_application": "创新券申请",
+    "credit_pool": "科技信贷风险池",
+    "credit_loan": "科技信贷",
+    "credit_event": "还款/代偿/追偿",
 }
 
 FIELDS = {
@@ -169,12 +175,25 @@ FIELDS_BY_ENTITY = {
                           "result": "结果", "project_id": "项目"},
     "award": {"project_name": "获奖项目", "firm_id": "获奖企业", "award": "奖项", "grade": "等级",
               "year": "获奖年份", "firm_rank": "完成单位排名"},
+    # vouchers and credit (issue #8)
+    "voucher_budget": {"amount": "预算金额（万元）"},
+    "voucher_application": {"firm_id": "申请企业", "provider": "服务机构", "purpose": "券种",
+                            "requested": "申请金额（万元）", "issued": "核发金额（万元）", "issued_on": "核发日期",
+                            "redeemed": "兑付金额（万元）", "redeemed_on": "兑付日期", "reviewed_by_id": "审核人"},
+    "credit_pool": {"size": "风险池规模（万元）", "max_loan": "单户贷款上限（万元）",
+                    "compensation_rate": "代偿比例（%）", "eligible_programmes": "准入认定类别"},
+    "credit_loan": {"firm_id": "借款企业", "pool_year": "风险池年度", "bank": "贷款银行",
+                    "credit_line": "授信额度（万元）", "amount": "贷款金额（万元）", "loan_on": "放款日期",
+                    "due_on": "到期日期"},
+    "credit_event": {"loan_id": "贷款", "kind": "类型", "occurred_on": "日期", "amount": "金额（万元）"},
 }
 #: Coded fields of one kind of record: (entity type, field) -> {code: label}.
 CODES_BY_ENTITY = {
     ("project", "role"): PROJECT_ROLES, ("project", "status"): PROJECT_STATUSES,
     ("project", "acceptance_result"): ACCEPTANCE_RESULTS, ("project_milestone", "kind"): MILESTONE_KINDS,
     ("project_milestone", "result"): ACCEPTANCE_RESULTS, ("award", "grade"): AWARD_GRADES,
+    ("voucher_application", "purpose"): VOUCHER_PURPOSES, ("voucher_application", "status"): VOUCHER_STATUSES,
+    ("credit_loan", "status"): LOAN_STATUSES, ("credit_event", "kind"): LOAN_EVENT_KINDS,
 }
 
 
