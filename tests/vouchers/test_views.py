@@ -47,6 +47,7 @@ def test_staff_file_review_redeem_and_see_the_budget(client, login, make):
     assert resp.status_code == 302
     page = text(client.get(f"/vouchers/{app.id}"))
     assert "已兑付" in page and "变更记录" in page and "核发创新券" in page
+    assert "核发金额（万元）" in page and "已核发" in page  # the history names fields and statuses in Chinese
     page = text(client.get(f"/firms/{firm.id}"))
     assert "科技创新券" in page and "宁波大学" in page and "检验检测" in page
     resp = client.post(f"/vouchers/{app.id}/edit", data={"provider": "宁波大学", "purpose": "testing",
