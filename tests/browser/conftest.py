@@ -319,7 +319,18 @@ def shoot(page, name: str, *, full_page: bool = True) -> list[Path]:
     return paths
 
 
+def flash(page, text: str):
+    """The flashed message containing ``text``, waited for (the click's page may still be
+    loading); returns its locator for further checks."""
+    from playwright.sync_api import expect
+
+    message = page.locator("main > .alert[role=alert]").filter(has_text=text)
+    expect(message.first).to_be_visible()
+    return message.first
+
+
 def flash_texts(page) -> list[str]:
+    """Every flashed message on the page as it is now (call after waiting for the page)."""
     return [t.strip() for t in page.locator("main > .alert[role=alert]").all_inner_texts()]
 
 

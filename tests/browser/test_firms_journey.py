@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.browser.conftest import ensure_admin_ready, flash_texts, shoot
+from tests.browser.conftest import ensure_admin_ready, flash, shoot
 
 
 def _demo_firm(live):
@@ -74,7 +74,7 @@ def test_admin_first_login_search_dossier_and_edit_conflict(new_page, live_serve
     colleague.get_by_label("法定代表人").fill("王同事")
     colleague.get_by_role("button", name="保存修改").click()
     expect(colleague.get_by_role("heading", level=1, name=name)).to_be_visible()
-    assert "已保存。" in flash_texts(colleague)
+    flash(colleague, "已保存。")
     colleague.close()
 
     page.get_by_label("联系人").fill("管理员乙")
@@ -95,7 +95,7 @@ def test_admin_first_login_search_dossier_and_edit_conflict(new_page, live_serve
     # Saving again, deliberately, succeeds and the 档案 shows both changes.
     page.get_by_role("button", name="保存修改").click()
     expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
-    assert "已保存。" in flash_texts(page)
+    flash(page, "已保存。")
     profile = page.locator("dl.profile")
     expect(profile).to_contain_text("管理员乙")
     expect(profile).to_contain_text("王同事")

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.browser.conftest import STAFF_PASSWORD, flash_texts, make_user, shoot, sign_in
+from tests.browser.conftest import STAFF_PASSWORD, flash, make_user, shoot, sign_in
 
 FIRM_PASSWORD = "Qiye-mima-2016"
 FIGURES = {"营业收入（万元）": "5000", "研发费用（万元）": "250", "职工人数（人）": "200",
@@ -53,7 +53,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     firm.get_by_label("确认密码").fill(FIRM_PASSWORD)
     shoot(firm, "portal-02-activate")
     firm.get_by_role("button", name=re.compile("激活")).click()
-    assert any("账号已激活" in t for t in flash_texts(firm))
+    flash(firm, "账号已激活")
 
     sign_in(firm, uscc, FIRM_PASSWORD)
     expect(firm).to_have_url(re.compile(r"/portal/$"))
@@ -63,6 +63,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
 
     # Last year's figures, submitted.
     firm.get_by_role("navigation").get_by_role("link", name="年度数据").click()
+    expect(firm.get_by_role("heading", level=1, name="年度数据")).to_be_visible()
     first_year = firm.locator("ul.list-group li").first
     year = re.search(r"(\d{4})年度", first_year.inner_text()).group(1)
     first_year.get_by_role("link", name="填报").click()
@@ -79,7 +80,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     firm.get_by_label("成本费用总额（万元）").fill("4200")
     firm.get_by_label("科技人员（人）").fill("40")
     firm.get_by_role("button", name="提交审核").click()
-    assert f"{year}年度数据已提交，待科技局审核。" in flash_texts(firm)
+    flash(firm, f"{year}年度数据已提交，待科技局审核。")
     filed = firm.locator("ul.list-group li").filter(has_text=f"{year}年度")
     expect(filed).to_contain_text("待审核")
     expect(filed).to_contain_text("研发强度 5.00%")
@@ -94,7 +95,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     expect(bureau.locator("table.portal-table")).to_contain_text("5,000.00")
     shoot(bureau, "portal-05-review")
     bureau.get_by_role("button", name="确认（用于名单筛选）").click()
-    assert f"{year}年度数据已确认。" in flash_texts(bureau)
+    flash(bureau, f"{year}年度数据已确认。")
 
     # The firm sees the outcome.
     firm.reload()
