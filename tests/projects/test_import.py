@@ -221,3 +221,36 @@ def test_exports_import_back_unchanged(client, login, make, firms):
         book, result = plan(data, "导出.xlsx")
         assert book.kind == kind and reasons(result) == []
         assert len(result.rows) == total and {r.status for r in result.rows} == {UNCHANGED}
+
+
+def test_through_the_upload_pages(client, login, make, firms):
+    """The bureau's door: upload, preview counts, an all-or-nothing refusal, then confirm."""
+    import re
+
+    a, b = firms
+    login("staff")
+
+    def upload(data, name):
+        resp = client.post("/excel/upload", data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:1000]
+        return resp.headers["Location"]
+
+    def counts(path):
+        page = client.get(path).get_data(as_text=True)
+        return {k: int(v) for k, v in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+
+    path = upload(messy_projects(a, b), "科技计划项目.xlsx")
+    assert counts(path) == {"new": 5, "updated": 0, "unchanged": 0, "error": 0}
+    assert client.post(path + "/confirm", data={}).status_code == 302
+    assert count(make.session, Project) == 3 and count(make.session, ProjectMilestone) == 2
+
+    bad = [[3, "成立前获奖", None, b.uscc, "宁波市科技进步奖", "三等奖", 2011, 1]]
+    path = upload(awards_sheet(a, b, extra=bad), "科技奖励.xlsx")
+    assert counts(path) == {"new": 2, "updated": 0, "unchanged": 0, "error": 1}
+    client.post(path + "/confirm", data={})
+    assert count(make.session, Award) == 0  # all or nothing
+    errors = client.get(path + "/errors.xlsx")
+    assert errors.status_code == 200
+    client.post(path + "/confirm", data={"valid_only": "y"})
+    assert count(make.session, Award) == 2
