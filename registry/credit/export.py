@@ -20,10 +20,12 @@ LOAN_COLUMNS = [
     Column("已还本金（万元）", number_format=MONEY), Column("未还本金（万元）", number_format=MONEY),
     Column("代偿金额（万元）", number_format=MONEY), Column("备注", wrap=True),
 ]
+#: The loan is named in one column (bank, date, amount): with separate 贷款银行/放款日期
+#: columns the import would take this sheet for a second list of loans.
 EVENT_COLUMNS = [
-    Column("企业名称"), Column("统一社会信用代码", number_format=TEXT), Column("贷款银行"),
-    Column("放款日期", number_format=DATE), Column("事项类型"), Column("发生日期", number_format=DATE),
-    Column("金额（万元）", number_format=MONEY), Column("说明", wrap=True),
+    Column("企业名称"), Column("统一社会信用代码", number_format=TEXT), Column("所属贷款", width=36),
+    Column("事项"), Column("发生日期", number_format=DATE), Column("金额（万元）", number_format=MONEY),
+    Column("说明", wrap=True),
 ]
 
 
@@ -36,8 +38,8 @@ def loans_workbook(user, f: LoanFilter, *, bureau: str, today: date | None = Non
                      loan.credit_line, loan.amount, loan.loan_on, loan.due_on, loan.status_label, b.repaid,
                      b.outstanding, b.compensated, loan.note])
         for e in loan.events:
-            events.append([firm.name, firm.uscc, loan.bank, loan.loan_on, e.kind_label, e.occurred_on, e.amount,
-                           e.note])
+            events.append([firm.name, firm.uscc, f"{loan.bank} {loan.loan_on.isoformat()} {wan(loan.amount)}",
+                           e.kind_label, e.occurred_on, e.amount, e.note])
     stamp = (today or date.today()).strftime("%Y-%m-%d")
     title = f"{bureau} {f.year}年科技信贷风险池贷款情况（{len(rows)}笔，导出于{stamp}）"
     if f.year and user.can_view_all:

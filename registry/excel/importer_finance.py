@@ -50,7 +50,8 @@ V_STATUSES = {**{v: k for k, v in VOUCHER_STATUSES.items()}, **{k: k for k in VO
 RANK = {"submitted": 0, "rejected": 0, "approved": 1, "redeemed": 2}
 L_STATUSES = {"在贷": "outstanding", "正常": "outstanding", "outstanding": "outstanding", "逾期": "overdue",
               "违约": "overdue", "overdue": "overdue", "已结清": "repaid", "结清": "repaid", "已还清": "repaid",
-              "repaid": "repaid"}
+              "repaid": "repaid", "已代偿": "compensated", "代偿": "compensated", "compensated": "compensated"}
+COMPENSATED_BY_IMPORT = "已代偿的贷款请在系统中登记代偿（代偿比例须核对），不能通过导入"
 
 
 def _firm(ctx: Context, prow: PlannedRow, sheet):
@@ -269,9 +270,7 @@ def _loan_values(prow, sheet) -> dict | None:
     loan_on, due_on = v.get("loan_on"), v.get("due_on")
     status = L_STATUSES.get(str(v.get("status")).strip()) if v.get("status") else "outstanding"
     if status is None:
-        word = str(v.get("status")).strip()
-        fail(prow, sheet, "status", "已代偿的贷款请在系统中登记代偿（代偿比例须核对），不能通过导入"
-             if word in ("已代偿", "代偿", "compensated") else f"状态“{word}”无法识别：应为在贷、逾期或已结清")
+        fail(prow, sheet, "status", f"状态“{str(v.get('status')).strip()}”无法识别：应为在贷、逾期或已结清")
     if in_error(prow) or amount is None or loan_on is None:
         return None
     if due_on and due_on < loan_on:
@@ -329,6 +328,9 @@ def plan_loans(ctx: Context, sheets) -> None:
             continue
         seen[key] = (sheet.name, prow.parsed.row)
         existing = stored.get(key)
+        if clean["status"] == "compensated" and (existing is None or existing.status != "compensated"):
+            fail(prow, sheet, "status", COMPENSATED_BY_IMPORT)  # an exported 已代偿 loan re-imports unchanged
+            continue
         if existing is not None:
             replaced.add(existing.id)
         prow.extra.update(clean=clean, existing=existing, firm_name=firm.name)

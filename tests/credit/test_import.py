@@ -108,3 +108,26 @@ def test_messy_workbook_through_the_upload_services(make):
     got = make.session.scalars(select(CreditLoan)).one()
     assert (got.firm_id, got.pool_year, got.bank, got.amount, got.loan_on, got.due_on, got.status) == (
         firm.id, 2016, "宁波银行慈溪支行", Decimal("200.00"), date(2016, 8, 18), date(2017, 8, 17), "outstanding")
+
+
+def test_an_exported_list_imports_back_unchanged(make):
+    from registry.credit.export import loans_workbook
+    from registry.credit.services import LoanFilter, add_event, mark_overdue
+    from registry.excel.services import stage_upload
+
+    pool(make, 2016)
+    staff = make.user("staff")
+    a, b, c = eligible_firm(make), eligible_firm(make), eligible_firm(make)
+    loan(make, a, amount="300")
+    repaid = loan(make, b, amount="200", bank="宁波银行慈溪支行")
+    add_event(staff, repaid, version=repaid.version, kind="repayment", amount="200", occurred_on="2017-05-01",
+              today=TODAY)
+    bad = loan(make, c, amount="100", bank="慈溪农村商业银行")
+    mark_overdue(staff, bad, version=bad.version)
+    add_event(staff, bad, version=bad.version, kind="compensation", amount="40", occurred_on="2017-07-01",
+              today=TODAY)
+    make.session.flush()
+    data = loans_workbook(staff, LoanFilter(year=2016), bureau="慈溪市科学技术局")
+    _batch, plan = stage_upload(staff, data, "科技信贷_2016年.xlsx")
+    assert plan.workbook.kind == "loans"
+    assert statuses(plan) == [UNCHANGED] * 3, reasons(plan)

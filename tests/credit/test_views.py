@@ -82,5 +82,6 @@ def test_export_cell_by_cell(client, login, make):
     assert row[8].date() == date(2016, 5, 10) and row[10] == "在贷"
     assert (row[11], row[12], row[13]) == (120.5, 179.5, 0)
     ev = book["还款与代偿"]
-    assert [c.value for c in ev[2]][4:7] == ["还款", ev["F2"].value, 120.5]
-    assert ev["F2"].value.date() == date(2016, 12, 1)
+    assert [c.value for c in ev[1]] == ["企业名称", "统一社会信用代码", "所属贷款", "事项", "发生日期", "金额（万元）", "说明"]
+    assert [c.value for c in ev[2]][2:6] == ["中国银行慈溪分行 2016-05-10 300万元", "还款", ev["E2"].value, 120.5]
+    assert ev["E2"].value.date() == date(2016, 12, 1)

@@ -134,3 +134,21 @@ def test_messy_workbook_through_the_upload_services(make):
     app = make.session.scalars(select(VoucherApplication)).one()
     assert (app.firm_id, app.year, app.provider, app.purpose, app.requested, app.issued, app.status, app.note) == (
         firm.id, 2016, "中国计量大学", "testing", Decimal("12.50"), Decimal("10.00"), "approved", "全角数字")
+
+
+def test_an_exported_list_imports_back_unchanged(make):
+    from registry.excel.services import stage_upload
+    from registry.vouchers.export import vouchers_workbook
+    from registry.vouchers.services import VoucherFilter
+
+    budget(make, 2016, "100")
+    staff = make.user("staff")
+    a = application(make, make.firm(), requested="20", status="approved", issued="18.5")
+    a.status, a.redeemed, a.redeemed_on = "redeemed", Decimal("18"), date(2016, 10, 1)
+    application(make, make.firm(), requested="12.3", purpose="design", provider="宁波工程学院")
+    application(make, make.firm(), requested="8", status="rejected")
+    make.session.flush()
+    data = vouchers_workbook(staff, VoucherFilter(year=2016), bureau="慈溪市科学技术局")
+    _batch, plan = stage_upload(staff, data, "科技创新券_2016年.xlsx")
+    assert plan.workbook.kind == "vouchers"
+    assert statuses(plan) == [UNCHANGED] * 3, reasons(plan)
