@@ -33,6 +33,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	   $(VENDOR)/bootstrap/
 	mkdir -p $(VENDOR)/echarts
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
+	@# axe-core (devDependency) is a test tool: tests/browser reads it from node_modules and
+	@# it is never copied into static/, so the app never serves it.
+	@test -f node_modules/axe-core/axe.min.js || { echo "axe-core missing from node_modules"; exit 1; }
 	@touch $@
 
 migrate: venv
@@ -53,8 +56,10 @@ serve-prod: venv assets
 	REGISTRY_ENV=production $(VENV)/bin/gunicorn --workers $${WORKERS:-3} --bind $(HOST):$(PORT) 'registry:create_app()'
 
 # The whole suite on SQLite, then PostgreSQL and MariaDB when their servers answer.
-# DB=sqlite limits the databases; PYTEST_ARGS passes options to pytest.
+# DB=sqlite limits the databases; PYTEST_ARGS passes options to pytest. The browser tests
+# (tests/browser) run in the SQLite leg and need Chromium at /usr/bin/chromium.
 test: venv assets
+	@test -x /usr/bin/chromium || echo "NOTE: /usr/bin/chromium not found: the browser tests (tests/browser) will be SKIPPED (apt-get install -y chromium)"
 	$(PY) -m tests.matrix $(PYTEST_ARGS)
 
 clean:

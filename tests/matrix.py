@@ -2,6 +2,7 @@
 
 ``make test`` calls this. With CI=true an unreachable server is a failure; locally it is
 reported and skipped. The last line sums the runs as "total: N passed, N failed, N skipped".
+The browser tests (tests/browser) run once, in the SQLite leg.
 
     python -m tests.matrix [--db sqlite,postgresql,mysql] [pytest args …]
 """
@@ -17,12 +18,33 @@ from tests.dbutil import BACKENDS, server_reachable
 
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
 COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
+#: Browser tests check the pages, not the database: they run once, in the SQLite leg.
+BROWSER_TESTS = os.path.join("tests", "browser")
 
 
-def run_backend(backend: str, pytest_args: list[str]) -> tuple[int, dict]:
+def _is_browser_path(arg: str) -> bool:
+    path = os.path.normpath(arg.split("::", 1)[0])
+    return path == BROWSER_TESTS or path.startswith(BROWSER_TESTS + os.sep)
+
+
+def leg_args(backend: str, pytest_args: list[str]) -> list[str] | None:
+    """The pytest arguments for one database, or None when nothing is left to run there.
+
+    Outside SQLite the browser tests are left out (``--ignore`` alone would not do: pytest
+    still collects a directory named on the command line)."""
+    if backend == "sqlite":
+        return pytest_args
+    paths = [a for a in pytest_args if not a.startswith("-") and os.path.exists(a.split("::", 1)[0])]
+    browser = [a for a in paths if _is_browser_path(a)]
+    if browser and len(browser) == len(paths):
+        return None
+    return [a for a in pytest_args if a not in browser] + ["--ignore=" + BROWSER_TESTS]
+
+
+def run_backend(backend: str, pytest_args: list[str], note: str = "") -> tuple[int, dict]:
     env = dict(os.environ, REGISTRY_TEST_DB=backend)
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *pytest_args]
-    print(f"\n===== tests on {LABELS[backend]} =====", flush=True)
+    print(f"\n===== tests on {LABELS[backend]}{note} =====", flush=True)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     last = ""
     for line in proc.stdout:
@@ -47,6 +69,10 @@ def main(argv=None) -> int:
     for backend in [b.strip() for b in args.db.split(",") if b.strip()]:
         if backend not in BACKENDS:
             parser.error(f"unknown database {backend!r}; choose from {', '.join(BACKENDS)}")
+        backend_args = leg_args(backend, pytest_args)
+        if backend_args is None:
+            print(f"\n===== {LABELS[backend]}: browser tests run in the SQLite leg only; nothing to run =====")
+            continue
         reason = server_reachable(backend)
         if reason:
             msg = f"{LABELS[backend]} is unreachable ({reason})"
@@ -56,7 +82,8 @@ def main(argv=None) -> int:
             else:
                 print(f"\n===== {msg}: its tests are NOT run (SQLite-only locally) =====")
             continue
-        results[backend] = run_backend(backend, pytest_args)
+        note = "" if backend == "sqlite" else " (browser tests: SQLite leg only)"
+        results[backend] = run_backend(backend, backend_args, note)
 
     print("\n===== summary =====")
     total = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
