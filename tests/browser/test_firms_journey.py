@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.browser.conftest import ensure_admin_ready, flash, shoot
+from tests.browser.conftest import PHONE, SCREENS, ensure_admin_ready, flash, shoot
 
 
 def _demo_firm(live):
@@ -100,3 +100,20 @@ def test_admin_first_login_search_dossier_and_edit_conflict(new_page, live_serve
     expect(profile).to_contain_text("管理员乙")
     expect(profile).to_contain_text("王同事")
     expect(profile).to_contain_text("0574-63001234")
+
+    # The menus: at 1366 the 创新档案 dropdown opens under its toggle and stays on screen;
+    # on a phone the collapsed menu opens from its button and shows every item.
+    page.get_by_role("navigation").get_by_role("button", name="创新档案").click()
+    archive = page.locator("nav .dropdown-menu.show")
+    expect(archive).to_be_visible()
+    box = archive.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, box
+    page.screenshot(path=str(SCREENS / "firms-06-archive-menu-1366.png"))
+    page.keyboard.press("Escape")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("button", name="展开菜单").click()
+    expect(page.locator("#mainnav")).to_have_class(re.compile(r"\bshow\b"))  # the slide-down has ended
+    for item in ["企业库", "研发机构", "创新团队", "培育名单", "统计分析", "数据导入", "待审核"]:
+        expect(page.locator("#mainnav").get_by_role("link", name=item, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.screenshot(path=str(SCREENS / "firms-07-phone-menu-390.png"))
