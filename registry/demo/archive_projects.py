@@ -61,8 +61,9 @@ def make_projects(demo: Demo) -> list[Project]:
     out, taken = [], set()
     for level, (count, (low, high), lead_share) in PROJECTS.items():
         need = 4 - LEVEL_RANK[level]  # a national project wants a strong host
+        weak = 0.2 if need < 2 else 0.01  # national and provincial plans go to firms with institutions
         hosts = demo.pick(demo.plans, count * 2,
-                          weight=lambda p: (1 + _strength(demo, p)) ** 2 if _strength(demo, p) >= need else 0.2)
+                          weight=lambda p: (1 + _strength(demo, p)) ** 2 if _strength(demo, p) >= need else weak)
         for plan in hosts:
             if sum(1 for p in out if p.level == level) >= count:
                 break
