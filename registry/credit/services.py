@@ -398,6 +398,9 @@ def add_event(actor, loan: CreditLoan, *, version, kind, amount, occurred_on, no
     note = clean_text(note, "说明", field="note", max_length=2000)
     if day < loan.loan_on:
         raise ValidationError(f"日期不能早于放款日期（{loan.loan_on.isoformat()}）", field="occurred_on")
+    # lock order: the pool before the loan (a compensation reads every loan of the pool;
+    # two clerks each holding a loan and waiting for the pool would deadlock)
+    pool = lock_pool(loan.pool_year) if kind == "compensation" else None
     b = _sums(loan.amount, _lock_loan(loan))
     before = snapshot(loan, FIELDS)
     status = loan.status
@@ -411,7 +414,6 @@ def add_event(actor, loan: CreditLoan, *, version, kind, amount, occurred_on, no
     elif kind == "compensation":
         if status not in ("overdue", "compensated"):
             raise ValidationError("只有逾期（违约）的贷款才能由风险池代偿，请先标记逾期")
-        pool = lock_pool(loan.pool_year)
         rate = Decimal(pool.compensation_rate)
         cap = max((b.outstanding * rate / 100).quantize(CENT, rounding=ROUND_DOWN) - b.compensated, ZERO)
         if amount > cap:

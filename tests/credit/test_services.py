@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry.audit.models import AuditLog
 from registry.credit import services
@@ -166,3 +166,50 @@ def test_repaying_in_full_closes_the_loan_and_edits_are_locked(make, staff):
     assert services.get_loan_for(make.user("firm", firm=firm), l.id).id == l.id
     with pytest.raises(NotFound):
         services.get_loan_for(staff, "abc")
+
+
+def test_two_clerks_compensating_at_once_never_drain_more_than_the_pool(app, ctx, make):
+    """Two defaulted loans, a pool of 100: two clerks each compensate 60 at the same moment;
+    one is paid, the other refused with what is left (the pool row is locked while checking)."""
+    import threading
+
+    from registry.auth.models import User
+    from registry.errors import RegistryError
+    from registry.extensions import db
+
+    pool(make, 2016, size="100", rate="50", max_loan=None)
+    ids = [loan(make, make.firm(), amount="200", status="overdue").id for _ in range(2)]
+    clerks = [make.user("staff").id for _ in range(2)]
+    ctx.commit()
+    barrier = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def run(n):
+        with app.app_context():
+            try:
+                mine = db.session.get(CreditLoan, ids[n])
+                actor = db.session.get(User, clerks[n])
+                version = mine.version
+                barrier.wait(timeout=120)
+                services.add_event(actor, mine, version=version, kind="compensation", amount="60",
+                                   occurred_on="2017-03-01", today=TODAY)
+                db.session.commit()
+                outcomes[n] = ("ok", None)
+            except RegistryError as exc:
+                db.session.rollback()
+                outcomes[n] = ("refused", exc.message)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                outcomes[n] = ("error", repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"], outcomes
+    assert "代偿金额超过2016年风险池余额40万元" in next(m for k, m in outcomes if k == "refused")
+    ctx.rollback()
+    assert ctx.scalar(select(func.sum(CreditEvent.amount))) == Decimal("60.00")

@@ -85,3 +85,22 @@ def test_export_cell_by_cell(client, login, make):
     assert [c.value for c in ev[1]] == ["企业名称", "统一社会信用代码", "所属贷款", "事项", "发生日期", "金额（万元）", "说明"]
     assert [c.value for c in ev[2]][2:6] == ["中国银行慈溪分行 2016-05-10 300万元", "还款", ev["E2"].value, 120.5]
     assert ev["E2"].value.date() == date(2016, 12, 1)
+
+
+def test_a_firm_user_sees_own_vouchers_and_loans_on_the_profile_only(client, login, make):
+    from tests.vouchers.builders import application, budget
+
+    budget(make, 2016)
+    mine, other = make.firm("慈溪市本企业测试电器有限公司"), make.firm("慈溪市别家测试电器有限公司")
+    application(make, mine, provider="宁波大学本企业券")
+    application(make, other, provider="浙江大学别家券")
+    own_loan = loan(make, mine, bank="本企业贷款银行")
+    loan(make, other, bank="别家贷款银行")
+    make.session.commit()
+    login("firm", firm=mine)
+    page = text(client.get(f"/firms/{mine.id}"))
+    assert "宁波大学本企业券" in page and "本企业贷款银行" in page
+    assert "浙江大学别家券" not in page and "别家贷款银行" not in page
+    assert client.get(f"/firms/{other.id}").status_code == 404
+    assert client.get(f"/credit/{own_loan.id}").status_code == 403  # record pages are the bureau's
+    assert client.get("/vouchers/").status_code == 403
