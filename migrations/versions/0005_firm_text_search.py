@@ -1,4 +1,5 @@
-"""firm text search: trigram indexes for name, former-name and USCC fragments (issue #10)
+"""firm text search: trigram indexes for name, former-name and USCC fragments; sort
+indexes for deep pages of the firm list (issue #10)
 
 SQLite: two external-content FTS5 tables with the trigram tokenizer — ``firms_fts``
 (name, uscc of firms) and ``firm_names_fts`` (name of firm_names) — and triggers on
@@ -6,6 +7,12 @@ firms and firm_names that keep them in step on every write path (ORM, Core bulk
 inserts, renames, cascaded deletes). PostgreSQL: the pg_trgm extension (created if it
 does not exist yet) and GIN trigram indexes on the same three columns. MariaDB/MySQL
 has no trigram index: nothing is created there and the search stays a LIKE scan.
+
+Sort indexes (SQLite and PostgreSQL; MariaDB has no expression index): the firm list sorted
+by founding date or registered capital orders by ``(column IS NULL), column, name, id``
+(empty values last in both directions); an index on exactly those terms, one per
+direction, lets a deep page walk the index instead of sorting 100,000 rows; the default
+sort by name has one too. Each carries the list's simple filter columns after id.
 
 None of these objects is a model; ``registry.firms.search.is_search_object`` keeps them
 out of autogenerate and the schema comparison.
@@ -59,6 +66,19 @@ PG_INDEXES = {
 }
 
 
+#: The list's simple filters, carried at the end of each sort index so that a filtered deep
+#: page is still read from the index alone (they follow id, so they never change its order).
+FILTER_COLUMNS = "status, town_id, industry_id, above_scale"
+#: name → (column, direction) of the firm-list sort indexes; None: by name only.
+SORT_INDEXES = {
+    "ix_firms_name_sort": (None, "ASC"),
+    "ix_firms_founded_sort": ("founded_on", "ASC"),
+    "ix_firms_founded_sort_desc": ("founded_on", "DESC"),
+    "ix_firms_capital_sort": ("registered_capital", "ASC"),
+    "ix_firms_capital_sort_desc": ("registered_capital", "DESC"),
+}
+
+
 def create_sqlite_triggers():
     for name, body in SQLITE_TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
@@ -77,10 +97,17 @@ def upgrade():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, (table, column) in PG_INDEXES.items():
             op.execute(f"CREATE INDEX {name} ON {table} USING gin ({column} gin_trgm_ops)")
+    if dialect in ("sqlite", "postgresql"):
+        for name, (column, direction) in SORT_INDEXES.items():
+            terms = f"({column} IS NULL), {column} {direction}, " if column else ""
+            op.execute(f"CREATE INDEX {name} ON firms ({terms}name, id, {FILTER_COLUMNS})")
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        for name in SORT_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {name}")
     if dialect == "sqlite":
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")

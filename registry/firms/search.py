@@ -37,16 +37,20 @@ MIN_TRIGRAM = 3  # characters a trigram index needs; shorter fragments fall back
 FTS_TABLES = ("firms_fts", "firm_names_fts")
 #: PostgreSQL trigram indexes.
 TRGM_INDEXES = ("ix_firms_name_trgm", "ix_firms_uscc_trgm", "ix_firm_names_name_trgm")
+#: Expression indexes for the firm list's sorts (SQLite, PostgreSQL), see registry.firms.listing.
+SORT_INDEXES = ("ix_firms_name_sort", "ix_firms_founded_sort", "ix_firms_founded_sort_desc", "ix_firms_capital_sort",
+                "ix_firms_capital_sort_desc")
 
 
 def is_search_object(name: str | None, type_: str) -> bool:
-    """True for the search tables and indexes of migration 0005, which no model declares."""
+    """True for the search tables and the trigram and sort indexes of migration 0005, which no
+    model declares (expression and GIN indexes do not reflect reliably for comparison)."""
     if not name:
         return False
     if type_ == "table":
         return any(name == t or name.startswith(t + "_") for t in FTS_TABLES)
     if type_ == "index":
-        return name in TRGM_INDEXES
+        return name in TRGM_INDEXES or name in SORT_INDEXES
     return False
 
 

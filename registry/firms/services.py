@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import case, or_, select, true
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import Forbidden
 
@@ -171,9 +171,14 @@ def _ordered(stmt, f: FirmFilter):
         stmt = stmt.outerjoin(Town, Firm.town_id == Town.id)
     elif key == "industry":
         stmt = stmt.outerjoin(Industry, Firm.industry_id == Industry.id)
+    if key == "name":  # never empty: (name, id) in one direction, as the name index holds it
+        if f.descending:
+            return stmt.order_by(Firm.name.desc(), Firm.id.desc())
+        return stmt.order_by(Firm.name, Firm.id)
     column = SORTS[key]()
-    # Empty values last in either direction, the same on every database.
-    empty_last = case((column.is_(None), 1), else_=0)
+    # Empty values last in either direction, the same on every database; founding date and
+    # capital match the sort indexes of migration 0005 term for term (deep pages).
+    empty_last = column.is_(None)
     order = column.desc() if f.descending else column.asc()
     return stmt.order_by(empty_last, order, Firm.name, Firm.id)
 

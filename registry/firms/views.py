@@ -21,6 +21,7 @@ from registry.extensions import db
 from registry.firms.changes import change_status, update_firm
 from registry.firms.export import export_firms
 from registry.firms.forms import FirmFilterForm, FirmForm, RenameForm, StatusForm
+from registry.firms.listing import firm_page
 from registry.firms.locking import EditConflict, seal, unseal
 from registry.firms.profile import firm_profile
 from registry.firms.services import (
@@ -50,8 +51,7 @@ def _filter_form() -> tuple[FirmFilterForm, FirmFilter]:
 @bureau_required
 def index():
     form, f = _filter_form()
-    page = db.paginate(firm_query(current_user, f), per_page=current_app.config["PER_PAGE"],
-                       max_per_page=100, error_out=False)
+    page = firm_page(firm_query(current_user, f), per_page=current_app.config["PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     can_create = current_user.role in ("admin", "staff") or bool(current_user.towns)
     return render_template("firms/index.html", form=form, page=page, args=args, f=f,

@@ -6,6 +6,7 @@ migration fails here) → downgrade to base leaves nothing → upgrade again wor
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 import sqlalchemy as sa
@@ -54,12 +55,15 @@ def search_objects(db) -> set[str]:
     """The text-search tables and indexes that exist (they are not models)."""
     from registry.firms.search import is_search_object
 
-    inspector = sa.inspect(db.engine)
-    found = {n for n in inspector.get_table_names() if is_search_object(n, "table")}
-    for table in ("firms", "firm_names"):
-        if table in inspector.get_table_names():
-            found |= {i["name"] for i in inspector.get_indexes(table)
-                      if is_search_object(i["name"], "index")}
+    found = {n for n in sa.inspect(db.engine).get_table_names() if is_search_object(n, "table")}
+    # Read the catalogue directly: reflection skips expression indexes (with a warning).
+    catalogue = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
+                 "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+                 }.get(db.engine.dialect.name)
+    if catalogue:
+        with db.engine.connect() as conn:
+            found |= {n for n in conn.execute(sa.text(catalogue)).scalars()
+                      if is_search_object(n, "index")}
     return found
 
 
@@ -96,7 +100,11 @@ def schema_differences(db) -> list:
 
         mc = MigrationContext.configure(conn, opts={"compare_type": True,
                                                     "include_name": include_name})
-        return compare_metadata(mc, db.metadata)
+        with warnings.catch_warnings():
+            # The sort indexes of 0005 are expression indexes, which reflection skips
+            # before include_name leaves them out anyway.
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+            return compare_metadata(mc, db.metadata)
 
 
 @pytest.mark.slow
@@ -111,9 +119,12 @@ def test_upgrade_downgrade_upgrade(second_app):
     expected = {t.name for t in db.metadata.sorted_tables} | {"alembic_version"}
     assert table_names(db) == expected
     check_reference_data(db)
-    expected_search = {"sqlite": {"firms_fts", "firm_names_fts"},
+    from registry.firms.search import SORT_INDEXES
+
+    expected_search = {"sqlite": {"firms_fts", "firm_names_fts", *SORT_INDEXES},
                        "postgresql": {"ix_firms_name_trgm", "ix_firms_uscc_trgm",
-                                      "ix_firm_names_name_trgm"}}.get(db.engine.dialect.name, set())
+                                      "ix_firm_names_name_trgm", *SORT_INDEXES},
+                       }.get(db.engine.dialect.name, set())
     assert expected_search <= search_objects(db)
     diffs = schema_differences(db)
     assert diffs == [], "models and migrations disagree; write a migration:\n" + "\n".join(
