@@ -182,7 +182,8 @@ def new_page(browser, live_server, watch):
         if urlsplit(url).hostname in LOCAL_HOSTS:
             route.continue_()
         else:
-            watch.outside.append(url)
+            if url not in watch.outside:
+                watch.outside.append(url)
             route.abort("blockedbyclient")
 
     def on_request(request):
@@ -363,3 +364,10 @@ def axe_violations(page) -> list[dict]:
 
 def describe_violations(violations: list[dict]) -> str:
     return json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def assert_accessible(page, label: str) -> None:
+    """No serious or critical axe violation on the page at this step of a journey."""
+    violations = axe_violations(page)
+    assert not violations, f"{label}: {len(violations)} serious/critical axe violations\n" + \
+        describe_violations(violations)

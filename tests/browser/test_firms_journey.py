@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.browser.conftest import PHONE, SCREENS, ensure_admin_ready, flash, shoot
+from tests.browser.conftest import PHONE, SCREENS, assert_accessible, ensure_admin_ready, flash, shoot
 
 
 def _demo_firm(live):
@@ -91,6 +91,7 @@ def test_admin_first_login_search_dossier_and_edit_conflict(new_page, live_serve
     expect(page.get_by_label("联系人")).to_have_value("管理员乙")
     expect(page.get_by_label("法定代表人")).to_have_value("王同事")
     shoot(page, "firms-05-conflict")
+    assert_accessible(page, "edit form with the conflict panel")
 
     # Saving again, deliberately, succeeds and the 档案 shows both changes.
     page.get_by_role("button", name="保存修改").click()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tests.browser.conftest import STAFF_PASSWORD, flash_texts, make_user, shoot, sign_in
+from tests.browser.conftest import STAFF_PASSWORD, assert_accessible, flash_texts, make_user, shoot, sign_in
 from tests.excel.test_exporter import check_dirty_error_workbook
 
 DIRTY = Path(__file__).resolve().parents[2] / "imports" / "samples" / "firms_roster_dirty.xlsx"
@@ -41,6 +41,7 @@ def test_import_with_bad_rows_preview_errors_and_confirm(new_page, live_server, 
     expect(rows.first).to_contain_text("6")
     assert page.get_by_text("三百万").count() >= 1
     shoot(page, "import-02-preview")
+    assert_accessible(page, "import preview")
 
     # The error workbook downloads and holds exactly the bad rows.
     with page.expect_download() as info:

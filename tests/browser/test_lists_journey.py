@@ -7,7 +7,7 @@ import re
 
 from openpyxl import load_workbook
 
-from tests.browser.conftest import STAFF_PASSWORD, flash, make_user, shoot, sign_in
+from tests.browser.conftest import STAFF_PASSWORD, assert_accessible, flash, make_user, shoot, sign_in
 
 TITLE = "2016年度慈溪市创新型“雏鹰”企业名单（第二批）"
 
@@ -45,6 +45,7 @@ def test_tier_list_from_screening_to_published_workbook(new_page, live_server, t
     assert ticked.count() >= 1
     expect(page.get_by_label("将勾选的企业加入")).to_contain_text("第二批")
     shoot(page, "lists-02-screening")
+    assert_accessible(page, "screening with the add-to-list form")
     page.get_by_role("button", name="加入名单").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("第二批")
     added_flash = flash(page, "已加入名单").inner_text()
@@ -62,6 +63,7 @@ def test_tier_list_from_screening_to_published_workbook(new_page, live_server, t
     expect(page.locator("h1 + .badge")).to_have_text("公示中")
     expect(page.get_by_text("公示已结束")).to_be_visible()
     shoot(page, "lists-03-notice")
+    assert_accessible(page, "tier list in notice, with the objection form")
 
     # Publish.
     page.get_by_role("button", name="发布名单").click()

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.browser.conftest import STAFF_PASSWORD, flash, make_user, shoot, sign_in
+from tests.browser.conftest import STAFF_PASSWORD, assert_accessible, flash, make_user, shoot, sign_in
 
 FIRM_PASSWORD = "Qiye-mima-2016"
 FIGURES = {"营业收入（万元）": "5000", "研发费用（万元）": "250", "职工人数（人）": "200",
@@ -42,6 +42,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     row = bureau.locator("table tbody tr").filter(has_text=uscc)
     code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", row.inner_text()).group(0)
     shoot(bureau, "portal-01-code")
+    assert_accessible(bureau, "activation code page")
 
     # The firm activates in its own browser, from the link on the login page.
     firm = new_page()
@@ -52,6 +53,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     firm.get_by_label("设置密码").fill(FIRM_PASSWORD)
     firm.get_by_label("确认密码").fill(FIRM_PASSWORD)
     shoot(firm, "portal-02-activate")
+    assert_accessible(firm, "activation form")
     firm.get_by_role("button", name=re.compile("激活")).click()
     flash(firm, "账号已激活")
 
@@ -77,6 +79,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     expect(firm.get_by_label("营业收入（万元）")).to_have_value("5000")
     expect(firm.get_by_text("研发强度（研发费用 ÷ 营业收入）：5.00%")).to_be_visible()
     shoot(firm, "portal-04-annual-form")
+    assert_accessible(firm, "annual data form with errors")
     firm.get_by_label("成本费用总额（万元）").fill("4200")
     firm.get_by_label("科技人员（人）").fill("40")
     firm.get_by_role("button", name="提交审核").click()
@@ -94,6 +97,7 @@ def test_firm_activation_annual_submit_and_staff_accept(new_page, live_server):
     expect(bureau.get_by_role("heading", level=1)).to_contain_text(name)
     expect(bureau.locator("table.portal-table")).to_contain_text("5,000.00")
     shoot(bureau, "portal-05-review")
+    assert_accessible(bureau, "annual data review")
     bureau.get_by_role("button", name="确认（用于名单筛选）").click()
     flash(bureau, f"{year}年度数据已确认。")
 
