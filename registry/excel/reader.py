@@ -18,7 +18,7 @@ import re
 from contextlib import contextmanager
 from datetime import date
 from pathlib import PurePath
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from registry.excel import container
 from registry.excel.container import Limits
@@ -38,7 +38,8 @@ def read_workbook(data: bytes, filename: str, *, kind: str | None = None,
                   programme: str | None = None, year: int | None = None,
                   mapping: dict[str, str] | None = None, towns: Iterable[str] = (),
                   industries: Iterable[str] = (), today: date | None = None,
-                  limits: Limits | dict | None = None) -> ParsedWorkbook:
+                  limits: Limits | dict | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ParsedWorkbook:
     """Read and parse every recognisable sheet of an upload; raise FileRefused when the
     file as a whole cannot be imported.
 
@@ -46,11 +47,25 @@ def read_workbook(data: bytes, filename: str, *, kind: str | None = None,
     annual, or a KIND_ALIASES spelling); ``programme`` (code or Chinese name) and
     ``year`` force what would otherwise be inferred; ``mapping`` maps headers as written
     to field names ("" = ignore the column); ``towns``/``industries`` are the valid
-    reference names (empty: accept any name as written).
+    reference names (empty: accept any name as written). ``progress(rows read, rows
+    known)`` is called every PROGRESS_EVERY rows, for a large import's progress bar (the
+    total grows as each sheet is opened).
     """
     with _gc_paused():
         return _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping,
-                     towns=towns, industries=industries, today=today, limits=Limits.of(limits))
+                     towns=towns, industries=industries, today=today, limits=Limits.of(limits),
+                     progress=progress)
+
+
+PROGRESS_EVERY = 1000
+
+
+def _counted(rows: Iterator, progress, done: int, total: int) -> Iterator:
+    """``rows`` passed through, telling ``progress`` how many have gone by."""
+    for n, row in enumerate(rows, start=1):
+        if n % PROGRESS_EVERY == 0:
+            progress(done + n, total)
+        yield row
 
 
 @contextmanager
@@ -70,7 +85,7 @@ def _gc_paused():
 
 
 def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, industries, today,
-          limits: Limits) -> ParsedWorkbook:
+          limits: Limits, progress=None) -> ParsedWorkbook:
     forced_kind = _resolve_kind(kind)
     opened = container.open_file(data, filename, limits)
     town_names = [t for t in (parse_text(t) for t in towns) if t]
@@ -86,7 +101,9 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
     found = []  # (ParsedSheet, Header)
     skipped: list[str] = []
     towns_set, industries_set = frozenset(town_names), frozenset(industry_names)
+    done = known = 0  # rows read in the sheets finished, rows in the sheets opened
     for name, rows, merges, formulas in sheet_rows(opened, data, stem, limits):
+        known += rows.total
         words = " ".join([name, filename, _loose_title(rows.head, limits.header_scan_rows),
                           "名单" if forced_programme else ""])
         header = find_header(rows.head, merges, kinds=kinds, mapping=mapping, context_words=words,
@@ -94,11 +111,18 @@ def _read(data: bytes, filename: str, *, kind, programme, year, mapping, towns, 
         if header is None:
             skipped.append(name)
             del rows
+            done = known
             continue
         title = _title(rows.head, header.first_row)
+        data_rows = rows.data(header.row + 1)
+        if progress is not None:
+            data_rows = _counted(data_rows, progress, done + header.row + 1, known)
         sheet = SheetParser(name, header, parsers, towns_set, industries_set).parse(
-            rows.data(header.row + 1), title, merges)
-        del rows
+            data_rows, title, merges)
+        del rows, data_rows
+        done = known
+        if progress is not None:
+            progress(done, known)
         if formulas is not None:
             _check_formulas(sheet, header, formulas())
         found.append((sheet, header))

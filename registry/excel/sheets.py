@@ -72,7 +72,8 @@ class SheetRows:
     whole grid of Python cells never exists at once; each row's list is garbage once the
     parser has taken the cells it keeps."""
 
-    def __init__(self, rows: Iterator[list], head: int, pad: int = 0):
+    def __init__(self, rows: Iterator[list], head: int, pad: int = 0, total: int = 0):
+        self.total = total  # the sheet's rows, header included: a progress bar's total
         if pad:  # calamine leaves out the empty columns left of the used range
             rows = ([""] * pad + row for row in rows)
         self._rest = iter(rows)
@@ -106,7 +107,8 @@ def sheet_rows(opened: container.Opened, data: bytes, stem: str, limits: Limits)
         for r in rows:
             if len(r) < width:
                 r.extend([""] * (width - len(r)))
-        yield visible_name(stem), SheetRows(_drain(rows), limits.header_scan_rows), [], None
+        yield visible_name(stem), SheetRows(_drain(rows), limits.header_scan_rows,
+                                                  total=len(rows)), [], None
         return
     zf = opened.zip
     try:
@@ -148,7 +150,8 @@ def sheet_rows(opened: container.Opened, data: bytes, stem: str, limits: Limits)
                                   "请删除表格右侧和下方多余的行列后再上传")
             merges = list(sheet.merged_cell_ranges or ())
             # iter_rows starts at row 0 but at the used range's first column
-            rows = SheetRows(sheet.iter_rows(), limits.header_scan_rows, pad=(sheet.start or (0, 0))[1])
+            rows = SheetRows(sheet.iter_rows(), limits.header_scan_rows, pad=(sheet.start or (0, 0))[1],
+                             total=sheet.height)
             del sheet  # the iterator holds calamine's copy of the cells until it is done
             if name == names[-1]:
                 book.close()  # the file's bytes and shared strings: the last sheet has its copy
