@@ -74,6 +74,19 @@ class Config:
     #: Shared store for the rate-limit counts (the database when unset); needs `redis`.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front
+    #: Large imports run as background jobs: an upload of IMPORT_BACKGROUND_BYTES or more is
+    #: checked by a job, and a batch of IMPORT_BACKGROUND_ROWS rows or more (or one a job
+    #: checked) is imported by a job. 0 sends every import to a job.
+    IMPORT_BACKGROUND_BYTES = int(os.environ.get("IMPORT_BACKGROUND_BYTES", str(1024 * 1024)))
+    IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "10000"))
+    #: Where jobs run: "auto" (RQ when REDIS_URL is set, else a thread), "rq" or "thread".
+    IMPORT_JOBS = os.environ.get("IMPORT_JOBS", "auto")
+    IMPORT_JOBS_QUEUE = os.environ.get("IMPORT_JOBS_QUEUE", "registry")  # the RQ queue's name
+    #: A job whose progress has not moved for this long is taken as dead (its worker
+    #: stopped); its batch may then be discarded.
+    IMPORT_JOB_STALE_SECONDS = int(os.environ.get("IMPORT_JOB_STALE_SECONDS", "600"))
+    #: Testing aid: add an X-Worker-Pid header to every response (which worker served it).
+    WORKER_PID_HEADER = os.environ.get("WORKER_PID_HEADER", "") in ("1", "true", "yes")
     #: Name shown in the header and on exported workbooks.
     BUREAU_NAME = os.environ.get("BUREAU_NAME", "慈溪市科学技术局")
     REGISTRY_TITLE = "创新型企业培育库"

@@ -16,6 +16,7 @@ def create_app(config=None) -> Flask:
     register_error_handlers(app)
     register_security(app)
     register_cli(app)
+    register_worker_header(app)
     return app
 
 
@@ -77,6 +78,19 @@ def register_security(app: Flask) -> None:
     install(app)
 
 
+def register_worker_header(app: Flask) -> None:
+    """With WORKER_PID_HEADER set (tests of multi-worker serving), every response names
+    the process that served it in X-Worker-Pid."""
+    if not app.config.get("WORKER_PID_HEADER"):
+        return
+    import os
+
+    @app.after_request
+    def _worker_pid(response):
+        response.headers["X-Worker-Pid"] = str(os.getpid())
+        return response
+
+
 def register_cli(app: Flask) -> None:
     from registry.auth.cli import users_cli
     from registry.demo.cli import demo_command
@@ -87,6 +101,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(excel_cli)
     app.cli.add_command(import_command)
+    from registry.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     from registry.stats.cli import commands as stats_commands
 
     for command in stats_commands:
