@@ -25,9 +25,10 @@ from registry.errors import RegistryError
 from registry.excel.importer_annual import apply_annual, plan_annual
 from registry.excel.importer_base import Context, fail
 from registry.excel.importer_firms import apply_firm_updates, plan_roster
-from registry.excel.importer_finance import apply_loans, apply_vouchers, plan_loans, plan_vouchers
+from registry.excel.importer_finance import apply_vouchers, plan_vouchers
 from registry.excel.importer_institutions import apply_institutions, plan_institutions
 from registry.excel.importer_lists import apply_lists, plan_lists
+from registry.excel.importer_loans import apply_loans, plan_loans
 from registry.excel.importer_match import FirmIndex
 from registry.excel.importer_projects import apply_awards, apply_projects, plan_awards, plan_projects
 from registry.excel.importer_teams import apply_teams, plan_teams
