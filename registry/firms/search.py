@@ -12,11 +12,14 @@ function ``firm_match``:
   then applied to those few rows only, so results are exactly the old ones (the trigram
   index folds case more widely than SQLite's ``LIKE``; the recheck removes the extra).
   Trigrams need three characters: one- and two-character fragments (common in Chinese:
-  "电器", "甬") fall back to ``LIKE`` — a scan, but a short one on the name index.
+  "电器", "甬") fall back to ``LIKE``.
 - **PostgreSQL**: ``pg_trgm`` GIN indexes on the three columns (migration 0005) make the
   very same ``LIKE`` an index search; the three parts are a UNION so each uses its index.
 - **MariaDB/MySQL**: there is no trigram index (InnoDB FULLTEXT needs the ngram parser,
   which MariaDB lacks), so the old ``LIKE`` scan stays: correct, not fast.
+
+Where a scan is unavoidable (short fragments everywhere, any fragment on MariaDB) it is
+done once per page rather than twice (``_scanned``).
 
 The names of the search tables and indexes are listed here too, because they are not
 models: Alembic's autogenerate and the schema comparison test skip them through
@@ -32,6 +35,7 @@ from registry.firms.models import Firm, FirmName
 from registry.firms.uscc import normalise_uscc
 
 MIN_TRIGRAM = 3  # characters a trigram index needs; shorter fragments fall back to LIKE
+SCAN_CAP = 500  # a scanned fragment with at most this many matches becomes a list of ids
 
 #: SQLite FTS5 tables (each with shadow tables named ``<table>_data``, ``_idx`` …).
 FTS_TABLES = ("firms_fts", "firm_names_fts")
@@ -71,13 +75,25 @@ def firm_match(q: str):
         return Firm.id.is_not(None)
     code = normalise_uscc(q)
     dialect = db.session.get_bind().dialect.name
+    if len(q) < MIN_TRIGRAM and len(code) < MIN_TRIGRAM or dialect not in ("sqlite", "postgresql"):
+        return _scanned(q, code)
     if dialect == "sqlite":
-        if len(q) < MIN_TRIGRAM and len(code) < MIN_TRIGRAM:
-            return _like(q, code)  # one pass over the rows, stopping early on a page
         return Firm.id.in_(_sqlite_ids(q, code))
-    if dialect == "postgresql":
-        return Firm.id.in_(_union_ids(q, code))
-    return _like(q, code)  # MariaDB/MySQL: no trigram index to use
+    return Firm.id.in_(_union_ids(q, code))
+
+
+def _scanned(q: str, code: str):
+    """Fragments no index answers (too short for trigrams; MariaDB): scan once, not twice.
+
+    A list page needs the matches twice (its count and its rows), and each would be a
+    full scan. When the fragment is rare the scan is done once here and the few ids are
+    passed on; a common one ("电器") reaches the cap after a few thousand rows and keeps
+    the LIKE condition, which then stops early on the name-ordered page.
+    """
+    ids = list(db.session.scalars(select(Firm.id).where(_like(q, code)).limit(SCAN_CAP + 1)))
+    if len(ids) <= SCAN_CAP:
+        return Firm.id.in_(ids) if ids else Firm.id.is_(None)
+    return _like(q, code)
 
 
 def _like(q: str, code: str):
