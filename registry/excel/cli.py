@@ -11,6 +11,7 @@ itself refused, or the import refused because another one wrote the same records
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -37,14 +38,20 @@ STATUS_TEXT = {"committed": "已导入", "dry-run": "试运行（未写入任何
 @click.option("--dry-run", is_flag=True, help="只检查并列出将发生的变化，不写入")
 @click.option("--valid-only", is_flag=True, help="有错误行时仅导入无误的行")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出报告")
+@click.option("--progress/--no-progress", default=None,
+              help="在标准错误输出显示读取进度（默认：终端上显示）")
 @with_appcontext
-def import_command(file: Path, kind, programme, year, dry_run, valid_only, as_json):
+def import_command(file: Path, kind, programme, year, dry_run, valid_only, as_json, progress):
     """导入 Excel/CSV 工作簿（企业名录、认定名单、研发机构、科技创新团队、年度数据）。"""
     data = file.read_bytes()
+    bar = ProgressLine(enabled=progress)
     try:
-        batch, plan = services.stage_upload(None, data, file.name, kind=kind, programme=programme,
-                                            year=year)
+        batch = services.new_batch(None, data, file.name, kind=kind, programme=programme, year=year)
+        plan = services.plan_batch(batch, data, progress=bar)
+        db.session.add(batch)
+        db.session.flush()
     except RegistryError as exc:
+        bar.close()
         db.session.rollback()
         _emit(_refused(kind, programme, exc), as_json, file.name, refused=True)
         raise SystemExit(2)
@@ -58,23 +65,67 @@ def import_command(file: Path, kind, programme, year, dry_run, valid_only, as_js
         db.session.commit()
         status, code = "rejected", 1
     else:
+        bar.stage("读取和核对完成，正在写入…")
         try:
-            services.confirm_batch(None, batch, valid_only=valid_only)
+            services.confirm_batch(None, batch, valid_only=valid_only, plan=plan)
             db.session.commit()
         except RegistryError as exc:  # e.g. another import wrote the same firms meanwhile
+            bar.close()
             db.session.rollback()
             _emit(_refused(kind, programme, exc), as_json, file.name, refused=True)
             raise SystemExit(2)
         except Exception:
+            bar.close()
             db.session.rollback()
             raise
         status, code = "committed", 0
+    bar.close()
     workbook = plan.workbook
     report = {"kind": workbook.kind, "programme": workbook.programme, "status": status,
               "counts": plan.counts(), "errors": [e.as_dict() for e in plan.errors],
               "changes": [c.as_dict() for c in plan.changes]}
     _emit(report, as_json, file.name, plan=plan, batch_id=None if dry_run else batch.id)
     raise SystemExit(code)
+
+
+class ProgressLine:
+    """Rows read / total on standard error, so ``--json`` on standard output stays one
+    object. On a terminal one line is redrawn; elsewhere (``--progress`` into a log) a
+    line is written every tenth of the way."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.tty = sys.stderr.isatty()
+        self.enabled = self.tty if enabled is None else enabled
+        self._shown = -1
+        self._open = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or not total:
+            return
+        percent = min(100, 100 * done // total)
+        if self.tty:
+            width = 30
+            filled = width * percent // 100
+            click.echo(f"\r读取 [{'#' * filled}{'.' * (width - filled)}] {done}/{total} 行 {percent}%",
+                       err=True, nl=False)
+            self._open = True
+        elif percent // 10 > self._shown:
+            self._shown = percent // 10
+            click.echo(f"读取 {done}/{total} 行（{percent}%）", err=True)
+
+    def stage(self, text: str) -> None:
+        if self.enabled:
+            self._end_line()
+            click.echo(text, err=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            self._end_line()
+
+    def _end_line(self) -> None:
+        if self._open:
+            click.echo("", err=True)
+            self._open = False
 
 
 def _refused(kind, programme, exc: RegistryError) -> dict:

@@ -26,6 +26,7 @@ from registry.extensions import db
 from registry.firms.models import Industry, Town
 from registry.recognitions.models import Programme
 from registry.timeutil import to_local, utcnow
+from registry.vocab import IMPORT_KINDS
 
 MAX_ID = 2**31 - 1
 _STAGED = "excel.staged_plan"  # session.info key: (batch, transaction, mapping, plan)
@@ -37,12 +38,13 @@ def today() -> date:
 
 
 def _read(data: bytes, filename: str, *, kind=None, programme=None, year=None,
-          mapping=None) -> ParsedWorkbook:
+          mapping=None, progress=None) -> ParsedWorkbook:
     towns = db.session.scalars(select(Town.name)).all()
     industries = db.session.scalars(select(Industry.name)).all()
     return read_workbook(data, filename, kind=kind, programme=programme, year=year,
                          mapping=flat_mapping(mapping), towns=towns, industries=industries,
-                         today=today(), limits=Limits.from_config(current_app.config))
+                         today=today(), limits=Limits.from_config(current_app.config),
+                         progress=progress)
 
 
 def flat_mapping(mapping: dict | None) -> dict[str, str]:
@@ -80,30 +82,65 @@ def stage_upload(actor, data: bytes, filename: str, *, kind=None, programme=None
     FileRefused (a RegistryError) propagates and nothing is stored. A saved column map
     for a sheet of the same shape is applied on the way.
     """
+    batch = new_batch(actor, data, filename, kind=kind, programme=programme, year=year,
+                      mapping=mapping)
+    plan = plan_batch(batch, data)
+    db.session.add(batch)
+    db.session.flush()
+    db.session.info[_STAGED] = (batch, db.session().get_transaction(), batch.options["mapping"], plan)
+    return batch, plan
+
+
+def new_batch(actor, data: bytes, filename: str, *, kind=None, programme=None, year=None,
+              mapping=None) -> ImportBatch:
+    """A 'preview' batch holding the upload, not yet read (not added to the session).
+
+    Until it is read its kind is the one asked for, else 企业名录 as a placeholder; a
+    background job's page says the kind is still being recognised.
+    """
     filename = visible_name(filename or "")  # shown on every page: nothing may hide or reorder it
-    workbook = _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping)
+    return ImportBatch(
+        kind=kind if kind in IMPORT_KINDS else "firms", filename=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(), size=len(data), content=data, status="preview",
+        year=year, valid_only=False, uploaded_by_id=getattr(actor, "id", None), uploaded_at=utcnow(),
+        options={"kind": kind, "programme": programme, "year": year, "mapping": mapping or None})
+
+
+def plan_batch(batch: ImportBatch, data: bytes | None = None, *, progress=None) -> ImportPlan:
+    """Read and plan the batch's bytes and record what was found on it (kind, programme,
+    year, counts, summary). Applies a saved column map for a sheet of the same shape when
+    the user has not chosen one. Nothing but ``batch`` is changed; FileRefused propagates.
+
+    ``progress(rows read, rows known)`` is told how the reading goes (a background job).
+    """
+    data = batch.content if data is None else data
+    options = batch.options or {}
+    kind, programme, year = options.get("kind"), options.get("programme"), options.get("year")
+    mapping = options.get("mapping")
+    workbook = _read(data, batch.filename, kind=kind, programme=programme, year=year,
+                     mapping=mapping, progress=progress)
     saved = {} if mapping else _saved_mappings(workbook)
     if saved:
         mapping = saved
-        workbook = _read(data, filename, kind=kind, programme=programme, year=year, mapping=mapping)
+        workbook = _read(data, batch.filename, kind=kind, programme=programme, year=year,
+                         mapping=mapping)
     plan = plan_import(workbook, today=today())
     counts = plan.counts()
     programme_id = None
     if workbook.programme:
         programme_id = db.session.scalar(select(Programme.id).where(Programme.code == workbook.programme))
-    batch = ImportBatch(
-        kind=workbook.kind, filename=filename[:255], sha256=workbook.sha256, size=len(data),
-        content=data, status="preview", programme_id=programme_id, year=workbook.year,
-        valid_only=False, uploaded_by_id=getattr(actor, "id", None), uploaded_at=utcnow(),
-        options={"kind": kind, "programme": programme, "year": year, "mapping": mapping or None},
-        total_rows=len(plan.rows), created_count=counts[NEW], updated_count=counts[UPDATED],
-        unchanged_count=counts[UNCHANGED], error_count=counts[ERROR],
-        summary=summarise(plan, saved_mapping=bool(saved)),
-    )
-    db.session.add(batch)
-    db.session.flush()
-    db.session.info[_STAGED] = (batch, db.session().get_transaction(), batch.options["mapping"], plan)
-    return batch, plan
+    batch.kind = workbook.kind
+    batch.sha256 = workbook.sha256
+    batch.programme_id = programme_id
+    batch.year = workbook.year
+    batch.options = {**options, "mapping": mapping or None}
+    batch.total_rows = len(plan.rows)
+    batch.created_count = counts[NEW]
+    batch.updated_count = counts[UPDATED]
+    batch.unchanged_count = counts[UNCHANGED]
+    batch.error_count = counts[ERROR]
+    batch.summary = summarise(plan, saved_mapping=bool(saved))
+    return plan
 
 
 def summarise(plan: ImportPlan, *, saved_mapping: bool = False) -> dict:
@@ -126,7 +163,7 @@ def summarise(plan: ImportPlan, *, saved_mapping: bool = False) -> dict:
     }
 
 
-def load_plan(batch: ImportBatch, mapping=None) -> ImportPlan:
+def load_plan(batch: ImportBatch, mapping=None, *, progress=None) -> ImportPlan:
     """Re-read the batch's stored bytes and plan them against the registry as it is now."""
     if batch.content is None:
         raise RegistryError("该批次的文件已不再保留（已导入或已放弃），无法重新预览。")
@@ -134,7 +171,8 @@ def load_plan(batch: ImportBatch, mapping=None) -> ImportPlan:
     if mapping is None:
         mapping = options.get("mapping")
     workbook = _read(batch.content, batch.filename, kind=options.get("kind"),
-                     programme=options.get("programme"), year=options.get("year"), mapping=mapping)
+                     programme=options.get("programme"), year=options.get("year"), mapping=mapping,
+                     progress=progress)
     return plan_import(workbook, today=today())
 
 
@@ -150,16 +188,19 @@ def _staged_plan(batch: ImportBatch) -> ImportPlan | None:
     return None
 
 
-def confirm_batch(actor, batch: ImportBatch, *, valid_only: bool = False) -> dict:
+def confirm_batch(actor, batch: ImportBatch, *, valid_only: bool = False,
+                  plan: ImportPlan | None = None) -> dict:
     """Import the batch all-or-nothing; RegistryError (nothing written) when rows are wrong
-    and ``valid_only`` is false. Returns the counts (new/updated/unchanged/error) and more."""
+    and ``valid_only`` is false. Returns the counts (new/updated/unchanged/error) and more.
+    ``plan``: one just made from the batch's bytes in this transaction (a background job
+    reads them with a progress bar first)."""
     # lock the batch row: two workers confirming the same preview must not both import it
     still = db.session.scalar(select(ImportBatch.status).where(ImportBatch.id == batch.id)
                               .with_for_update())
     if still != "preview" or batch.status != "preview":
         db.session.refresh(batch)
         raise RegistryError(f"该导入批次{batch.status_label}，不能再次导入。")
-    plan = _staged_plan(batch) or load_plan(batch)
+    plan = plan or _staged_plan(batch) or load_plan(batch)
     db.session.info.pop(_STAGED, None)
     try:
         result = apply_plan(plan, actor, batch, valid_only=valid_only)

@@ -3,16 +3,20 @@ error workbook and the blank templates. Each view calls one service and commits 
 preview is rebuilt from the batch stored in the database, so any worker can serve it."""
 from __future__ import annotations
 
+from datetime import datetime
 from io import BytesIO
 from pathlib import PurePath
+from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
+)
 from flask_login import current_user
 
 from registry import reference
 from registry.auth.access import staff_required
 from registry.errors import RegistryError
-from registry.excel import exporter, preview, services
+from registry.excel import background, exporter, preview, services, snapshot
 from registry.excel.forms import IGNORE, ActionForm, ConfirmForm, UploadForm, mapping_from
 from registry.extensions import db
 from registry.vocab import IMPORT_KINDS
@@ -45,7 +49,7 @@ def upload():
         return _index(form, 400)
     upload = form.file.data
     try:
-        batch, _plan = services.stage_upload(
+        batch = background.upload(
             current_user, upload.read(), PurePath(upload.filename or "").name,
             kind=form.kind.data or None, programme=form.programme.data or None, year=form.year.data)
     except RegistryError as exc:
@@ -53,6 +57,7 @@ def upload():
         flash(exc.message, "danger")
         return redirect(url_for(".index"))
     db.session.commit()
+    background.start_queued()
     return redirect(url_for(".show", batch_id=batch.id))
 
 
@@ -62,7 +67,21 @@ def show(batch_id):
     batch = services.get_batch_for(current_user, batch_id)
     ctx = {"batch": batch, "confirm_form": ConfirmForm(), "action_form": ActionForm(),
            "IGNORE": IGNORE, "SHOW": preview.SHOW}
-    if batch.status == "preview":
+    if batch.job_status:
+        ctx["job"] = background.status(batch)
+    if background.is_active(batch) or (batch.status == "preview" and not snapshot.usable(batch.result)
+                                        and batch.job_status == "failed" and batch.job_phase == "plan"):
+        return render_template("excel/preview.html", plan=None, **ctx)
+    if batch.status == "preview" and snapshot.usable(batch.result):
+        snap = batch.result
+        show = request.args.get("show") or preview.default_show(snap["counts"])
+        workbook = snapshot.workbook(snap)
+        ctx.update(plan=SimpleNamespace(workbook=workbook), counts=snap["counts"], snapshot=snap,
+                   snapshot_at=datetime.fromisoformat(snap["planned_at"]),
+                   page=snapshot.rows_page(snap, show, request.args.get("page", 1, int)),
+                   sheets=snap["sheets"], mapping=snapshot.mapping_sheets(snap),
+                   programme_name=preview.programme_name(workbook.programme, reference.programmes()))
+    elif batch.status == "preview":
         mapping = (batch.options or {}).get("mapping")
         try:
             plan = services.load_plan(batch)
@@ -83,17 +102,31 @@ def mapping(batch_id):
     batch = services.get_batch_for(current_user, batch_id)
     if batch.status != "preview" or not ActionForm().validate_on_submit():
         abort(400)
-    plan = services.load_plan(batch)
-    current = preview.per_sheet((batch.options or {}).get("mapping"), plan.workbook)
-    chosen = mapping_from(request.form, preview.mapping_sheets(plan, current))
+    if background.is_active(batch):
+        flash("该批次正在后台处理，请等待完成后再操作。", "warning")
+        return redirect(url_for(".show", batch_id=batch.id))
+    snap = batch.result if snapshot.usable(batch.result) else None
+    if snap:  # a large batch: the choices the job kept, then the job checks it again
+        workbook, sheets = snapshot.workbook(snap), snapshot.mapping_sheets(snap)
+        current = preview.per_sheet((batch.options or {}).get("mapping"), workbook)
+    else:
+        plan = services.load_plan(batch)
+        workbook = plan.workbook
+        current = preview.per_sheet((batch.options or {}).get("mapping"), workbook)
+        sheets = preview.mapping_sheets(plan, current)
+    chosen = mapping_from(request.form, sheets)
     merged = {name: {**current.get(name, {}), **chosen.get(name, {})} for name in {*current, *chosen}}
     batch.options = dict(batch.options or {}, mapping=merged)
     if request.form.get("save"):
-        for sheet in plan.workbook.sheets:
+        for sheet in workbook.sheets:
             if merged.get(sheet.name):
                 services.save_mapping(current_user, sheet.sheet_kind, sheet.headers, merged[sheet.name])
+    if snap:
+        background.queue_plan(current_user, batch)
     db.session.commit()
-    flash("已按所选对应关系重新识别" + ("，并保存了此映射" if request.form.get("save") else "") + "。", "success")
+    background.start_queued()
+    flash(("正在按所选对应关系重新检查" if snap else "已按所选对应关系重新识别")
+          + ("，并保存了此映射" if request.form.get("save") else "") + "。", "success")
     return redirect(url_for(".show", batch_id=batch.id))
 
 
@@ -105,13 +138,15 @@ def confirm(batch_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        result = services.confirm_batch(current_user, batch, valid_only=form.valid_only.data)
+        result = background.confirm(current_user, batch, valid_only=form.valid_only.data)
     except RegistryError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for(".show", batch_id=batch_id))
     db.session.commit()
-    flash(preview.flash_counts(result), "success")
+    background.start_queued()
+    if result is not None:  # imported in this request; else a job is importing it
+        flash(preview.flash_counts(result), "success")
     return redirect(url_for(".show", batch_id=batch_id))
 
 
@@ -122,7 +157,7 @@ def discard(batch_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.discard_batch(current_user, batch)
+        background.discard(current_user, batch)
     except RegistryError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
@@ -130,6 +165,16 @@ def discard(batch_id):
     db.session.commit()
     flash(f"已放弃导入《{batch.filename}》，没有写入任何数据。", "info")
     return redirect(url_for(".index"))
+
+
+@bp.route("/<batch_id>/status.json")
+@staff_required
+def status(batch_id):
+    """The progress bar's poll: a background job's state, read from the batch row."""
+    batch = services.get_batch_for(current_user, batch_id)
+    resp = jsonify(background.status(batch))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.route("/<batch_id>/errors.xlsx")

@@ -1,0 +1,82 @@
+"""The RQ runner against the real Redis (REDIS_URL): the web request only enqueues; an RQ
+worker — in this process (SimpleWorker, burst) and as the real ``flask jobs worker``
+command in a child process — checks and imports the batch. Skipped with the reason when
+Redis does not answer; in CI that is a failure."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.excel.models import ImportBatch
+from registry.firms.models import Firm
+from tests.jobs.helpers import REDIS_URL, SAMPLES, redis_or_skip, upload, wait
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def rq_jobs(app, monkeypatch):
+    url = redis_or_skip()
+    name = f"registry-test-{uuid.uuid4().hex[:12]}"  # this test's own queue
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    monkeypatch.setitem(app.config, "IMPORT_JOBS", "auto")
+    monkeypatch.setitem(app.config, "IMPORT_JOBS_QUEUE", name)
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_BYTES", 0)
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 0)
+    from registry.jobs import queue
+
+    q = queue(url, name)
+    yield q
+    q.delete(delete_jobs=True)
+
+
+def work_in_process(app, q) -> None:
+    from rq import SimpleWorker
+
+    with app.app_context():
+        SimpleWorker([q], connection=q.connection).work(burst=True, with_scheduler=False)
+
+
+def work_in_child(q, database_url: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DATABASE_URL=database_url, REGISTRY_ENV="testing",
+               REDIS_URL=REDIS_URL, IMPORT_JOBS_QUEUE=q.name)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "registry", "jobs", "worker", "--burst"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def firms(session) -> int:
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(Firm))
+
+
+def test_upload_and_confirm_run_on_rq_workers(app, client, login, ctx, rq_jobs, database_url):
+    login("staff")
+    batch_id = upload(client, SAMPLES / "firms_roster_2016.xlsx")
+    state = client.get(f"/excel/{batch_id}/status.json").get_json()
+    assert state["job_status"] == "queued" and state["active"]  # the request only enqueued
+    assert rq_jobs.count == 1
+    work_in_process(app, rq_jobs)
+    state = wait(client, batch_id)
+    assert state["job_status"] == "done" and state["total"] > 0
+    assert firms(ctx) == 0
+
+    client.post(f"/excel/{batch_id}/confirm", data={})
+    assert client.get(f"/excel/{batch_id}/status.json").get_json()["job_status"] == "queued"
+    child = work_in_child(rq_jobs, database_url)  # the command systemd runs, in burst mode
+    assert child.returncode == 0, child.stderr[-3000:]
+    state = wait(client, batch_id)
+    assert state["status"] == "applied" and state["job_phase"] == "apply", state
+    ctx.rollback()
+    batch = ctx.get(ImportBatch, batch_id)
+    assert firms(ctx) == batch.created_count > 0
+
+
+def test_worker_command_needs_redis(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code != 0 and "REDIS_URL" in result.output
