@@ -109,6 +109,11 @@ def live_server():
         SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = "browser-test-secret-key-not-for-production"
         REDIS_URL = None
+        # Background imports run in a thread of this server (no worker to start); the
+        # sizes that send an import there are pinned against the environment.
+        IMPORT_JOBS = "thread"
+        IMPORT_BACKGROUND_BYTES = 1024 * 1024
+        IMPORT_BACKGROUND_ROWS = 10000
 
     app = create_app(BrowserConfig)
     with app.app_context():

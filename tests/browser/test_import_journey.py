@@ -72,3 +72,44 @@ def test_import_with_bad_rows_preview_errors_and_confirm(new_page, live_server, 
     page.get_by_role("button", name="查询").click()
     expect(page.locator("table.firm-table tbody tr").filter(has_text=first_firm)).to_have_count(1)
     assert not [t for t in flash_texts(page) if "错误" in t]
+
+
+ROSTER = DIRTY.with_name("firms_roster_2016.xlsx")
+
+
+def test_background_import_progress_reloads_into_preview_and_result(new_page, live_server):
+    """With the thresholds at one byte and one row, the roster goes through the background
+    path (a thread in this server): the page polls the job's status and reloads itself into
+    the preview, and again after the confirm into the applied batch — no manual refresh."""
+    from playwright.sync_api import expect
+
+    first_firm = load_workbook(ROSTER).worksheets[0]["B4"].value
+    config = live_server.app.config
+    saved = {k: config[k] for k in ("IMPORT_BACKGROUND_BYTES", "IMPORT_BACKGROUND_ROWS")}
+    config.update(IMPORT_BACKGROUND_BYTES=1, IMPORT_BACKGROUND_ROWS=1)
+    try:
+        username = make_user(live_server, "staff", display_name="后台导入员")
+        page = new_page()
+        polls = []
+        page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/status.json") else None)
+        sign_in(page, username, STAFF_PASSWORD)
+        page.goto("/excel/")
+        page.get_by_label("Excel 文件", exact=True).set_input_files(ROSTER)
+        page.get_by_role("button", name="上传并预览").click()
+        expect(page).to_have_url(re.compile(r"/excel/\d+$"))
+        # Whether the job is still running when the page arrives or already done, the
+        # preview shows up by itself.
+        expect(page.locator('[data-count="new"]')).to_have_text(re.compile(r"^\d+$"), timeout=60_000)
+        new = _count(page, "new")
+        assert new >= 100 and _count(page, "error") == 0
+        shoot(page, "import-04-background-preview")
+
+        page.get_by_role("button", name="确认导入").click()
+        expect(page.locator("h1 + .badge, h1 ~ .badge").filter(has_text="已导入").first).to_be_visible(timeout=60_000)
+        shoot(page, "import-05-background-applied")
+        page.goto("/firms/?q=" + first_firm)
+        expect(page.locator("table.firm-table tbody tr").filter(has_text=first_firm)).to_have_count(1)
+        # Polling, when it happened, went to this server only (the network guard checks too).
+        assert all(u.startswith(live_server.url) for u in polls)
+    finally:
+        config.update(saved)
