@@ -42,6 +42,7 @@ def test_upload_preview_confirm_as_jobs(client, login, ctx, jobs_on):
     assert state["total"] > 0 and state["done"] == state["total"]
     page = client.get(f"/excel/{batch_id}").get_data(as_text=True)
     assert "后台检查的结果" in page and "确认导入" in page
+    assert "后台检查中" not in client.get("/excel/").get_data(as_text=True)
     counts = counts_in(page)
     assert counts["new"] > 0 and counts["error"] == 0
     assert firms(ctx) == 0  # checking writes nothing
@@ -72,6 +73,7 @@ def test_progress_page_polls_a_status_endpoint(client, login, ctx, make):
     state = client.get(f"/excel/{batch.id}/status.json")
     assert state.headers["Cache-Control"] == "no-store"
     assert state.get_json()["text"] == "排队等待处理…"
+    assert "后台检查中" in client.get("/excel/").get_data(as_text=True)
     # a confirm, a column map or a discard while the job is active is refused
     resp = client.post(f"/excel/{batch.id}/confirm", data={}, follow_redirects=True)
     assert "正在后台处理" in resp.get_data(as_text=True)
