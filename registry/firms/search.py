@@ -12,7 +12,8 @@ function ``firm_match``:
   then applied to those few rows only, so results are exactly the old ones (the trigram
   index folds case more widely than SQLite's ``LIKE``; the recheck removes the extra).
   Trigrams need three characters: one- and two-character fragments (common in Chinese:
-  "电器", "甬") fall back to ``LIKE``.
+  "电器", "甬") fall back to ``LIKE``; so does a fragment nearly every name holds
+  ("有限公司"), judged from the index's own vocabulary (``firms_fts_vocab``).
 - **PostgreSQL**: ``pg_trgm`` GIN indexes on the three columns (migration 0005) make the
   very same ``LIKE`` an index search; the three parts are a UNION so each uses its index.
 - **MariaDB/MySQL**: there is no trigram index (InnoDB FULLTEXT needs the ngram parser,
@@ -36,6 +37,7 @@ from registry.firms.uscc import normalise_uscc
 
 MIN_TRIGRAM = 3  # characters a trigram index needs; shorter fragments fall back to LIKE
 SCAN_CAP = 500  # a scanned fragment with at most this many matches becomes a list of ids
+COMMON = 10_000  # SQLite: a fragment in more names than this is scanned, not looked up
 
 #: SQLite FTS5 tables (each with shadow tables named ``<table>_data``, ``_idx`` …).
 FTS_TABLES = ("firms_fts", "firm_names_fts")
@@ -78,8 +80,25 @@ def firm_match(q: str):
     if len(q) < MIN_TRIGRAM and len(code) < MIN_TRIGRAM or dialect not in ("sqlite", "postgresql"):
         return _scanned(q, code)
     if dialect == "sqlite":
+        if _common_on_sqlite(q):
+            return _like(q, code)
         return Firm.id.in_(_sqlite_ids(q, code))
     return Firm.id.in_(_union_ids(q, code))
+
+
+def _common_on_sqlite(q: str) -> bool:
+    """Would most names match? Then one scan beats collecting ~all ids from the index twice.
+
+    The FTS5 vocabulary gives, per trigram, how many firms hold it; the rarest trigram of
+    the fragment bounds the matches from above.
+    """
+    grams = sorted({q.lower()[i:i + 3] for i in range(len(q) - 2)})
+    if not grams:
+        return False
+    counts = dict(db.session.execute(
+        select(literal_column("term"), literal_column("doc")).select_from(table("firms_fts_vocab"))
+        .where(literal_column("term").in_(grams))).all())
+    return min(counts.get(g, 0) for g in grams) > COMMON
 
 
 def _scanned(q: str, code: str):

@@ -163,3 +163,16 @@ def test_search_through_the_firm_list_query(ctx, make, firms):
     names = lambda user, q: {f.name for f in ctx.scalars(firm_query(user, FirmFilter(q=q)))}  # noqa: E731
     assert names(staff, "澜泰电器") == {"慈溪市澜泰电器有限公司"}
     assert names(officer, "澜泰电器") == set()  # outside the officer's town
+
+
+def test_a_fragment_in_most_names_is_scanned_with_the_same_answers(ctx, firms, monkeypatch):
+    """SQLite judges from the trigram vocabulary; the answers must not change with the path."""
+    from registry.firms import search
+
+    expected = reference(ctx, "有限公司")
+    assert len(expected) > 5
+    monkeypatch.setattr(search, "COMMON", 3)
+    assert matched(ctx, "有限公司") == expected
+    assert matched(ctx, "澜泰电器") == {"慈溪市澜泰电器有限公司"}  # rare: still the index
+    if BACKEND == "sqlite":
+        assert search._common_on_sqlite("有限公司") and not search._common_on_sqlite("澜泰电器")
