@@ -7,7 +7,7 @@ VENDOR := registry/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run serve test venv assets migrate demo admin serve-prod clean
+.PHONY: run serve test venv assets migrate demo admin serve-prod worker clean
 
 run: venv assets migrate demo admin serve
 
@@ -52,8 +52,15 @@ serve: venv
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Several workers, production config: needs SECRET_KEY (and DATABASE_URL) in the environment.
+# See docs/DEPLOY.md for nginx in front, systemd units and every setting.
 serve-prod: venv assets
-	REGISTRY_ENV=production $(VENV)/bin/gunicorn --workers $${WORKERS:-3} --bind $(HOST):$(PORT) 'registry:create_app()'
+	REGISTRY_ENV=production $(VENV)/bin/gunicorn --workers $${WORKERS:-3} --bind $(HOST):$(PORT) \
+	  --access-logfile - 'registry:create_app()'
+
+# The RQ worker that runs large imports; only with REDIS_URL set (without Redis they run in
+# a thread of the web worker that took the upload, and no worker is needed).
+worker: venv
+	REGISTRY_ENV=production $(FLASK) jobs worker
 
 # The whole suite on SQLite, then PostgreSQL and MariaDB when their servers answer.
 # DB=sqlite limits the databases; PYTEST_ARGS passes options to pytest. The browser tests
