@@ -90,7 +90,7 @@ def make_credit(demo: Demo, recognitions) -> tuple[list, list]:
         chosen = demo.pick(_eligible(recognitions, day), len(amounts))
         for firm, amount in zip(chosen, amounts):
             loan_on = day + timedelta(days=rng.randint(0, 240))
-            due_on = date(loan_on.year + 1, loan_on.month, min(loan_on.day, 28)) - timedelta(days=1)
+            due_on = loan_on.replace(year=loan_on.year + 1) - timedelta(days=1)  # never 29 Feb: from 1 March
             amount = money(amount)
             loan = CreditLoan(firm=firm, pool=pool, pool_year=year, bank=rng.choice(BANKS),
                               credit_line=money(float(amount) * rng.choice((1, 1, 1.2, 1.5))), amount=amount,
