@@ -73,7 +73,8 @@ def test_leader_opens_the_dashboard_and_every_chart_draws(new_page, live_server)
     shoot(page, "dashboard-01-2016")
     # The phone width redraws the charts at their new size, still non-empty.
     page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(200)
+    page.wait_for_function("(w) => document.querySelector('#chart-industry canvas').width < w",
+                           arg=first[-1]["width"])  # the resize handler has redrawn them
     narrow = _check_charts(page)
     assert all(n["width"] < f["width"] for n, f in zip(narrow, first))
     page.set_viewport_size({"width": 1366, "height": 768})
