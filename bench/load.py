@@ -150,7 +150,7 @@ def report(rows: list[dict], *, firms: int, users: int, duration: int, workers: 
           f"sync workers, PostgreSQL, {firms:,} firms; machine: {os.cpu_count()} cores, "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     header = f"{'page':20} {'requests':>9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}"
-    print(header + "\n" + "-" * len(header))  # 档案: two columns wide, one too many
+    print(header + "\n" + "-" * len(header))
     failed = 0
     for name in (*GROUPS, "Aggregated"):
         r = by_name.get(name)
