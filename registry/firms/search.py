@@ -104,15 +104,15 @@ def _common_on_sqlite(q: str) -> bool:
 def _scanned(q: str, code: str):
     """Fragments no index answers (too short for trigrams; MariaDB): scan once, not twice.
 
-    A list page needs the matches twice (its count and its rows), and each would be a
-    full scan. When the fragment is rare the scan is done once here and the few ids are
-    passed on; a common one ("电器") reaches the cap after a few thousand rows and keeps
-    the LIKE condition, which then stops early on the name-ordered page.
+    A list page needs the matches twice (its count and its rows). The scan is a UNION of
+    narrow parts (the name index alone, not whole rows; the USCC part only for a fragment
+    a code can contain), done once here: a rare fragment's few ids are passed on as a
+    list; a common one ("电器") reaches the cap early and stays a subquery.
     """
-    ids = list(db.session.scalars(select(Firm.id).where(_like(q, code)).limit(SCAN_CAP + 1)))
+    ids = list(db.session.scalars(_union_ids(q, code).limit(SCAN_CAP + 1)))
     if len(ids) <= SCAN_CAP:
         return Firm.id.in_(ids) if ids else Firm.id.is_(None)
-    return _like(q, code)
+    return Firm.id.in_(_union_ids(q, code))
 
 
 def _like(q: str, code: str):
@@ -123,15 +123,22 @@ def _like(q: str, code: str):
                Firm.id.in_(former))
 
 
+def _code_like(code: str) -> bool:
+    """Could a stored USCC contain ``code``? Codes are upper-case ASCII letters and digits
+    (validated on every write path), so a fragment with anything else — any Chinese
+    character — cannot, and the USCC part of the search is left out."""
+    return code.isascii() and code.isalnum()
+
+
 def _union_ids(q: str, code: str):
     """The ids of matching firms as one UNION, so each part can use its own index."""
     named = aliased(Firm)
     coded = aliased(Firm)
-    return union(
-        select(named.id).where(named.name.contains(q, autoescape=True)),
-        select(coded.id).where(coded.uscc.contains(code, autoescape=True)),
-        select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True)),
-    )
+    parts = [select(named.id).where(named.name.contains(q, autoescape=True)),
+             select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True))]
+    if _code_like(code):
+        parts.append(select(coded.id).where(coded.uscc.contains(code, autoescape=True)))
+    return union(*parts)
 
 
 def _fts_phrase(column: str, text: str) -> str:
@@ -156,6 +163,8 @@ def _sqlite_ids(q: str, code: str):
     if len(q) >= MIN_TRIGRAM:
         by_name = by_name.where(named.id.in_(_fts_rowids("firms_fts", "name", q)))
         by_former = by_former.where(FirmName.id.in_(_fts_rowids("firm_names_fts", "name", q)))
+    if not _code_like(code):
+        return union(by_name, by_former)
     if len(code) >= MIN_TRIGRAM:
         by_code = by_code.where(coded.id.in_(_fts_rowids("firms_fts", "uscc", code)))
     return union(by_name, by_code, by_former)
