@@ -89,8 +89,10 @@ def confirm(actor, batch: ImportBatch, *, valid_only: bool = False) -> dict | No
 
 
 def queue_plan(actor, batch: ImportBatch) -> None:
-    """Mark ``batch`` (new, or with a changed column map) to be checked by a job."""
+    """Mark ``batch`` (new, or with a changed column map) to be checked by a job. The old
+    preview goes: it no longer matches the column map."""
     _refuse_if_busy(batch)
+    batch.result = None
     _queue(batch, "plan", {})
 
 

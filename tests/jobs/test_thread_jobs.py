@@ -216,3 +216,38 @@ def test_progress_is_visible_while_the_job_runs(app, ctx, make, monkeypatch):
     running = [s for s in seen if 0 < s.progress_done < s.progress_total]
     assert len(running) >= 2 and running == sorted(running)
     assert done.progress_done == done.total_rows > 0
+
+
+def test_column_map_on_a_job_checked_batch_checks_it_again(client, login, ctx, jobs_on, tmp_path):
+    """The map form of a large batch comes from the job's snapshot; answering it queues a new
+    check with the map, and the preview then shows the mapped column."""
+    import io
+
+    from openpyxl import Workbook
+
+    from registry.excel.models import ImportMapping
+    from tests.factories import next_uscc
+
+    login("staff")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "企业名录"
+    ws.append(["企业名称", "统一社会信用代码", "成立日期", "办公电话"])
+    ws.append(["慈溪市后台映射电器有限公司", next_uscc(), "2016-01-05", "0574-63000011"])
+    ws.append(["慈溪市后台映射五金有限公司", next_uscc(), "2016-02-05", "0574-63000012"])
+    path = tmp_path / "补报名录.xlsx"
+    wb.save(path)
+    batch_id = upload(client, path, kind="firms")
+    assert wait(client, batch_id)["job_status"] == "done"
+    page = client.get(f"/excel/{batch_id}").get_data(as_text=True)
+    assert "以下列未能识别" in page and "办公电话" in page and "0574-63000011" in page
+    resp = client.post(f"/excel/{batch_id}/mapping", data={"map-0-0": "phone", "save": "1"},
+                       follow_redirects=True)
+    assert "正在按所选对应关系重新检查" in resp.get_data(as_text=True)
+    state = wait(client, batch_id)
+    assert state["job_status"] == "done" and state["job_phase"] == "plan"
+    page = client.get(f"/excel/{batch_id}").get_data(as_text=True)
+    assert "以下列未能识别" not in page and "0574-63000011" in page
+    ctx.rollback()
+    assert ctx.get(ImportBatch, batch_id).options["mapping"] == {"企业名录": {"办公电话": "phone"}}
+    assert ctx.scalar(select(func.count()).select_from(ImportMapping)) == 1
