@@ -51,7 +51,7 @@ def _filter_form() -> tuple[FirmFilterForm, FirmFilter]:
 @bureau_required
 def index():
     form, f = _filter_form()
-    page = firm_page(firm_query(current_user, f), per_page=current_app.config["PER_PAGE"])
+    page = firm_page(firm_query(current_user, f), f, per_page=current_app.config["PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     can_create = current_user.role in ("admin", "staff") or bool(current_user.towns)
     return render_template("firms/index.html", form=form, page=page, args=args, f=f,

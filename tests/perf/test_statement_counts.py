@@ -23,13 +23,14 @@ from registry.teams.models import Team, TeamEvaluation, TeamMember
 
 #: Statement budgets per page (login and session checks included), measured on 2026-12-06:
 #: firm list 7, search 7 (8 for a fragment that must be scanned: its ids first), 档案 16,
-#: portal home 18, institutions 7, teams 8, tier list 5, dashboard 49 for 2016 (the trend charts cost two aggregate queries per year since
-#: 2011 — bounded by the years shown, not by the rows). 档案 and portal leave room for
+#: portal home 18, institutions 7, teams 8, tier list 5, dashboard 49 for 2016 (51 on
+#: PostgreSQL: two SET LOCAL for the statistics; the trend charts cost two aggregate
+#: queries per year since 2011 — bounded by the years shown, not by the rows). 档案 and portal leave room for
 #: the innovation-archive sections (projects, awards, vouchers, credit: one query each).
 #: A change that adds a query raises its budget here, in review; a per-row query fails
 #: the few-vs-many equality whatever the budget.
 BUDGET = {"firm list": 8, "firm search": 9, "firm 档案": 22, "institutions": 8, "teams": 9,
-          "tier list": 8, "dashboard": 50, "portal home": 24}
+          "tier list": 8, "dashboard": 52, "portal home": 24}
 
 
 @contextmanager
