@@ -19,8 +19,8 @@ function ``firm_match``:
 - **MariaDB/MySQL**: there is no trigram index (InnoDB FULLTEXT needs the ngram parser,
   which MariaDB lacks), so the old ``LIKE`` scan stays: correct, not fast.
 
-Where a scan is unavoidable (short fragments everywhere, any fragment on MariaDB) it is
-done once per page rather than twice (``_scanned``).
+Outside SQLite's FTS path the matches are probed once per page and passed on as ids
+when few (``_probed``), rather than searched twice (count and rows).
 
 The names of the search tables and indexes are listed here too, because they are not
 models: Alembic's autogenerate and the schema comparison test skip them through
@@ -28,7 +28,7 @@ models: Alembic's autogenerate and the schema comparison test skip them through
 """
 from __future__ import annotations
 
-from sqlalchemy import literal_column, or_, select, table, union
+from sqlalchemy import literal_column, or_, select, table, union, union_all
 from sqlalchemy.orm import aliased
 
 from registry.extensions import db
@@ -36,7 +36,7 @@ from registry.firms.models import Firm, FirmName
 from registry.firms.uscc import normalise_uscc
 
 MIN_TRIGRAM = 3  # characters a trigram index needs; shorter fragments fall back to LIKE
-SCAN_CAP = 500  # a scanned fragment with at most this many matches becomes a list of ids
+SCAN_CAP = 500  # a probed fragment with at most this many matches becomes a list of ids
 COMMON = 10_000  # SQLite: a fragment in more names than this is scanned, not looked up
 
 #: SQLite FTS5 tables (each with shadow tables named ``<table>_data``, ``_idx`` …).
@@ -77,13 +77,11 @@ def firm_match(q: str):
         return Firm.id.is_not(None)
     code = normalise_uscc(q)
     dialect = db.session.get_bind().dialect.name
-    if len(q) < MIN_TRIGRAM and len(code) < MIN_TRIGRAM or dialect not in ("sqlite", "postgresql"):
-        return _scanned(q, code)
-    if dialect == "sqlite":
+    if dialect == "sqlite" and (len(q) >= MIN_TRIGRAM or len(code) >= MIN_TRIGRAM):
         if _common_on_sqlite(q):
             return _like(q, code)
         return Firm.id.in_(_sqlite_ids(q, code))
-    return Firm.id.in_(_union_ids(q, code))
+    return _probed(q, code, dialect)
 
 
 def _common_on_sqlite(q: str) -> bool:
@@ -101,17 +99,25 @@ def _common_on_sqlite(q: str) -> bool:
     return min(counts.get(g, 0) for g in grams) > COMMON
 
 
-def _scanned(q: str, code: str):
-    """Fragments no index answers (too short for trigrams; MariaDB): scan once, not twice.
+def _probed(q: str, code: str, dialect: str):
+    """Find the matches once, then hand the page a list of ids — or, when there are many,
+    the condition that suits the database.
 
-    A list page needs the matches twice (its count and its rows). The scan is a UNION of
-    narrow parts (the name index alone, not whole rows; the USCC part only for a fragment
-    a code can contain), done once here: a rare fragment's few ids are passed on as a
-    list; a common one ("电器") reaches the cap early and stays a subquery.
+    A list page needs the matches twice (its count and its rows). The probe is a UNION ALL
+    of the narrow parts, cut at ``SCAN_CAP`` + 1 rows: on PostgreSQL each part is a trigram
+    index search (three characters and more); elsewhere, and for shorter fragments, it
+    reads the name indexes rather than whole rows. A rare fragment's few ids are passed on
+    as a list. A common one ("电器", "有限公司") stops the probe early and stays a
+    condition: on PostgreSQL the plain ``LIKE`` (one scan for the count, and the page
+    walks the name index — the trigram index would fetch nearly every row), elsewhere
+    the UNION of index scans.
     """
-    ids = list(db.session.scalars(_union_ids(q, code).limit(SCAN_CAP + 1)))
-    if len(ids) <= SCAN_CAP:
+    found = list(db.session.scalars(_parts(q, code, union_all).limit(SCAN_CAP + 1)))
+    ids = sorted(set(found))
+    if len(found) <= SCAN_CAP:
         return Firm.id.in_(ids) if ids else Firm.id.is_(None)
+    if dialect == "postgresql":
+        return _like(q, code)
     return Firm.id.in_(_union_ids(q, code))
 
 
@@ -130,15 +136,20 @@ def _code_like(code: str) -> bool:
     return code.isascii() and code.isalnum()
 
 
-def _union_ids(q: str, code: str):
-    """The ids of matching firms as one UNION, so each part can use its own index."""
+def _parts(q: str, code: str, combine=union):
+    """The three ways to match, each its own SELECT of firm ids, so each can use its index."""
     named = aliased(Firm)
     coded = aliased(Firm)
     parts = [select(named.id).where(named.name.contains(q, autoescape=True)),
              select(FirmName.firm_id).where(FirmName.name.contains(q, autoescape=True))]
     if _code_like(code):
         parts.append(select(coded.id).where(coded.uscc.contains(code, autoescape=True)))
-    return union(*parts)
+    return combine(*parts)
+
+
+def _union_ids(q: str, code: str):
+    """The ids of matching firms as one UNION."""
+    return _parts(q, code, union)
 
 
 def _fts_phrase(column: str, text: str) -> str:

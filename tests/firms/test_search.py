@@ -176,3 +176,12 @@ def test_a_fragment_in_most_names_is_scanned_with_the_same_answers(ctx, firms, m
     assert matched(ctx, "澜泰电器") == {"慈溪市澜泰电器有限公司"}  # rare: still the index
     if BACKEND == "sqlite":
         assert search._common_on_sqlite("有限公司") and not search._common_on_sqlite("澜泰电器")
+
+
+def test_many_matches_take_the_condition_path_with_the_same_answers(ctx, firms, monkeypatch):
+    """Past SCAN_CAP matches the probe hands on a condition instead of ids: same answers."""
+    from registry.firms import search
+
+    monkeypatch.setattr(search, "SCAN_CAP", 2)
+    for q in ("有限公司", "电器", "慈溪市", "甬", firms[0].uscc[:4], "没有这家企业", "骁丰"):
+        assert matched(ctx, q) == reference(ctx, q), q
