@@ -44,3 +44,23 @@ def test_bulk_history_agrees_with_the_per_row_rule(ctx):
     assert got["teams"]["cumulative"] == len(teams)
     assert sum(p["programmes"][n]["valid"] for p in got["by_town"].values()
                for n in got["programmes"]) == sum(v["valid"] for v in got["programmes"].values())
+
+
+def test_cli_bulk_load_with_firms_and_years(app):
+    """``flask demo --firms N --years Y``: the bulk generator, realistic names, timed."""
+    from registry.firms.models import FirmName
+    from registry.extensions import db
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--firms", "300", "--years", "4"])
+    assert result.exit_code == 0, result.output
+    assert "企业 300" in result.output and "用时" in result.output and "秒" in result.output
+    with app.app_context():
+        names = list(db.session.scalars(select(Firm.name)))
+        assert len(names) == 300 == len(set(names))
+        assert all(n.endswith(("有限公司", "厂")) and not any(c.isdigit() for c in n) for n in names)
+        assert db.session.scalar(select(func.count()).select_from(FirmName)) > 5
+        years = db.session.execute(select(func.min(AnnualData.year), func.max(AnnualData.year))).one()
+        assert tuple(years) == (2013, 2016)
+    refused = runner.invoke(args=["demo", "--firms", "10"])
+    assert refused.exit_code != 0 and "--force" in refused.output
