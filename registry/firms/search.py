@@ -15,7 +15,8 @@ function ``firm_match``:
   "电器", "甬") fall back to ``LIKE``; so does a fragment nearly every name holds
   ("有限公司"), judged from the index's own vocabulary (``firms_fts_vocab``).
 - **PostgreSQL**: ``pg_trgm`` GIN indexes on the three columns (migration 0005) make the
-  very same ``LIKE`` an index search; the three parts are a UNION so each uses its index.
+  very same ``LIKE`` an index search (three characters and more); the three parts are
+  separate SELECTs so each uses its index.
 - **MariaDB/MySQL**: there is no trigram index (InnoDB FULLTEXT needs the ngram parser,
   which MariaDB lacks), so the old ``LIKE`` scan stays: correct, not fast.
 
@@ -44,8 +45,8 @@ FTS_TABLES = ("firms_fts", "firm_names_fts")
 #: PostgreSQL trigram indexes.
 TRGM_INDEXES = ("ix_firms_name_trgm", "ix_firms_uscc_trgm", "ix_firm_names_name_trgm")
 #: Expression indexes for the firm list's sorts (SQLite, PostgreSQL), see registry.firms.listing.
-SORT_INDEXES = ("ix_firms_name_sort", "ix_firms_founded_sort", "ix_firms_founded_sort_desc", "ix_firms_capital_sort",
-                "ix_firms_capital_sort_desc")
+SORT_INDEXES = ("ix_firms_name_sort", "ix_firms_founded_sort", "ix_firms_founded_sort_desc",
+                "ix_firms_capital_sort", "ix_firms_capital_sort_desc")
 
 
 def is_search_object(name: str | None, type_: str) -> bool:
