@@ -80,3 +80,18 @@ def test_upload_and_confirm_run_on_rq_workers(app, client, login, ctx, rq_jobs, 
 def test_worker_command_needs_redis(app):
     result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL" in result.output
+
+
+def test_unreachable_queue_fails_the_batch_with_a_message(app, client, login, ctx, monkeypatch):
+    """Redis down when the job is handed over: the batch says so instead of waiting forever.
+    (A real refused connection: nothing listens on port 1.)"""
+    login("staff")
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.config, "IMPORT_JOBS", "rq")
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_BYTES", 0)
+    batch_id = upload(client, SAMPLES / "firms_roster_2016.xlsx")
+    state = client.get(f"/excel/{batch_id}/status.json").get_json()
+    assert state["job_status"] == "failed" and not state["active"]
+    assert "无法启动后台任务" in state["error"]
+    page = client.get(f"/excel/{batch_id}").get_data(as_text=True)
+    assert "无法启动后台任务" in page and "放弃本批次" in page
