@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import namedtuple
 from datetime import timedelta
 
 from flask import current_app
@@ -29,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from registry import jobs
 from registry.auth.models import User
 from registry.errors import RegistryError
-from registry.excel import services, snapshot
+from registry.excel import preview, services, snapshot
 from registry.excel.models import ImportBatch
 from registry.excel.types import FileRefused
 from registry.extensions import db
@@ -86,6 +87,47 @@ def confirm(actor, batch: ImportBatch, *, valid_only: bool = False) -> dict | No
         return services.confirm_batch(actor, batch, valid_only=valid_only)
     queue_apply(actor, batch, valid_only=valid_only)
     return None
+
+
+def no_preview(batch: ImportBatch) -> bool:
+    """The page has no preview to show: a job is at work on the batch, or its check failed
+    without one (the page then shows the error and the discard button)."""
+    return is_active(batch) or (batch.status == "preview" and batch.job_status == "failed"
+                                and batch.job_phase == "plan" and not snapshot.usable(batch.result))
+
+
+MappingChoices = namedtuple("MappingChoices", "workbook sheets current snapshot")
+
+
+def mapping_choices(batch: ImportBatch) -> MappingChoices:
+    """The column-map form's sheets: from a job's snapshot (large batch), else a fresh plan."""
+    snap = batch.result if snapshot.usable(batch.result) else None
+    if snap:
+        workbook, sheets = snapshot.workbook(snap), snapshot.mapping_sheets(snap)
+        current = preview.per_sheet((batch.options or {}).get("mapping"), workbook)
+    else:
+        plan = services.load_plan(batch)
+        workbook = plan.workbook
+        current = preview.per_sheet((batch.options or {}).get("mapping"), workbook)
+        sheets = preview.mapping_sheets(plan, current)
+    return MappingChoices(workbook, sheets, current, snap)
+
+
+def remap(actor, batch: ImportBatch, choices: MappingChoices, chosen: dict, *, save: bool) -> bool:
+    """Apply the user's column map (and remember it when ``save``); a batch a job checked is
+    queued to be checked again (True), a small one is re-planned on its next view."""
+    current = choices.current
+    merged = {name: {**current.get(name, {}), **chosen.get(name, {})} for name in {*current, *chosen}}
+    batch.options = dict(batch.options or {}, mapping=merged)
+    if save:
+        for sheet in choices.workbook.sheets:
+            if merged.get(sheet.name):
+                services.save_mapping(actor, sheet.sheet_kind, sheet.headers, merged[sheet.name])
+    if choices.snapshot:
+        queue_plan(actor, batch)
+        return True
+    db.session.flush()
+    return False
 
 
 def queue_plan(actor, batch: ImportBatch) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
+from datetime import datetime
 from types import SimpleNamespace
 
 from registry.excel import preview, specs
@@ -60,6 +61,16 @@ def _plain(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def context(snap: dict, show: str | None, page: int, programmes) -> dict:
+    """What the preview template needs, from a snapshot (as the view builds it from a plan)."""
+    wb = workbook(snap)
+    return {"plan": SimpleNamespace(workbook=wb), "counts": snap["counts"], "snapshot": snap,
+            "snapshot_at": datetime.fromisoformat(snap["planned_at"]),
+            "page": rows_page(snap, show or preview.default_show(snap["counts"]), page),
+            "sheets": snap["sheets"], "mapping": mapping_sheets(snap),
+            "programme_name": preview.programme_name(wb.programme, programmes)}
 
 
 def usable(result) -> bool:

@@ -3,10 +3,8 @@ error workbook and the blank templates. Each view calls one service and commits 
 preview is rebuilt from the batch stored in the database, so any worker can serve it."""
 from __future__ import annotations
 
-from datetime import datetime
 from io import BytesIO
 from pathlib import PurePath
-from types import SimpleNamespace
 
 from flask import (
     Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
@@ -69,18 +67,11 @@ def show(batch_id):
            "IGNORE": IGNORE, "SHOW": preview.SHOW}
     if batch.job_status:
         ctx["job"] = background.status(batch)
-    if background.is_active(batch) or (batch.status == "preview" and not snapshot.usable(batch.result)
-                                        and batch.job_status == "failed" and batch.job_phase == "plan"):
+    if background.no_preview(batch):  # a job at work on it, or one that could not read it
         return render_template("excel/preview.html", plan=None, **ctx)
-    if batch.status == "preview" and snapshot.usable(batch.result):
-        snap = batch.result
-        show = request.args.get("show") or preview.default_show(snap["counts"])
-        workbook = snapshot.workbook(snap)
-        ctx.update(plan=SimpleNamespace(workbook=workbook), counts=snap["counts"], snapshot=snap,
-                   snapshot_at=datetime.fromisoformat(snap["planned_at"]),
-                   page=snapshot.rows_page(snap, show, request.args.get("page", 1, int)),
-                   sheets=snap["sheets"], mapping=snapshot.mapping_sheets(snap),
-                   programme_name=preview.programme_name(workbook.programme, reference.programmes()))
+    if batch.status == "preview" and snapshot.usable(batch.result):  # checked by a job
+        ctx.update(snapshot.context(batch.result, request.args.get("show"),
+                                    request.args.get("page", 1, int), reference.programmes()))
     elif batch.status == "preview":
         mapping = (batch.options or {}).get("mapping")
         try:
@@ -105,28 +96,14 @@ def mapping(batch_id):
     if background.is_active(batch):
         flash("该批次正在后台处理，请等待完成后再操作。", "warning")
         return redirect(url_for(".show", batch_id=batch.id))
-    snap = batch.result if snapshot.usable(batch.result) else None
-    if snap:  # a large batch: the choices the job kept, then the job checks it again
-        workbook, sheets = snapshot.workbook(snap), snapshot.mapping_sheets(snap)
-        current = preview.per_sheet((batch.options or {}).get("mapping"), workbook)
-    else:
-        plan = services.load_plan(batch)
-        workbook = plan.workbook
-        current = preview.per_sheet((batch.options or {}).get("mapping"), workbook)
-        sheets = preview.mapping_sheets(plan, current)
-    chosen = mapping_from(request.form, sheets)
-    merged = {name: {**current.get(name, {}), **chosen.get(name, {})} for name in {*current, *chosen}}
-    batch.options = dict(batch.options or {}, mapping=merged)
-    if request.form.get("save"):
-        for sheet in workbook.sheets:
-            if merged.get(sheet.name):
-                services.save_mapping(current_user, sheet.sheet_kind, sheet.headers, merged[sheet.name])
-    if snap:
-        background.queue_plan(current_user, batch)
+    choices = background.mapping_choices(batch)
+    save = bool(request.form.get("save"))
+    queued = background.remap(current_user, batch, choices, mapping_from(request.form, choices.sheets),
+                              save=save)
     db.session.commit()
     background.start_queued()
-    flash(("正在按所选对应关系重新检查" if snap else "已按所选对应关系重新识别")
-          + ("，并保存了此映射" if request.form.get("save") else "") + "。", "success")
+    flash(("正在按所选对应关系重新检查" if queued else "已按所选对应关系重新识别")
+          + ("，并保存了此映射" if save else "") + "。", "success")
     return redirect(url_for(".show", batch_id=batch.id))
 
 
