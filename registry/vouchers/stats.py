@@ -77,7 +77,7 @@ def finance_sentence(stats: dict) -> str:
         text = (f"全年受理{v['applicant_firms']}家企业科技创新券申请（{v['applications']}件），"
                 f"合计发放创新券金额{_wan(v['issued_amount'])}，已兑付{_wan(v['redeemed_amount'])}")
         if v["budget"] is not None:
-            text += f"（全市年度预算{_wan(v['b'])}，余额{_wan(v['remaining'])}）"
+            text += f"（全市年度预算{_wan(v['budget'])}，余额{_wan(v['remaining'])}）"
         parts.append(text)
     c = stats.get("credit")
     if c and (c["loans"] or c["pool_size"] is not None):
