@@ -95,3 +95,16 @@ def test_unreachable_queue_fails_the_batch_with_a_message(app, client, login, ct
     assert "无法启动后台任务" in state["error"]
     page = client.get(f"/excel/{batch_id}").get_data(as_text=True)
     assert "无法启动后台任务" in page and "放弃本批次" in page
+
+
+def test_a_bare_rq_worker_builds_the_app_from_the_environment(app, client, login, ctx, rq_jobs,
+                                                             database_url):
+    """docs/DEPLOY.md says a plain ``rq worker`` (forking, no Flask CLI) runs the jobs too."""
+    login("staff")
+    batch_id = upload(client, SAMPLES / "firms_roster_2016.xlsx")
+    env = dict(os.environ, DATABASE_URL=database_url, REGISTRY_ENV="testing", REDIS_URL=REDIS_URL)
+    child = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL,
+                            rq_jobs.name], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    state = wait(client, batch_id)
+    assert state["job_status"] == "done" and state["total"] > 0, state
