@@ -19,8 +19,9 @@ None of these objects is a model; ``registry.firms.search.is_search_object`` kee
 out of autogenerate and the schema comparison.
 
 Note for later migrations on SQLite: ``batch_alter_table('firms')`` or
-``('firm_names')`` recreates the table and drops its triggers; such a migration must
-recreate them (``create_sqlite_triggers()`` below) and rebuild the FTS tables.
+``('firm_names')`` recreates the table and drops its triggers and its expression indexes
+(reflection cannot see them); such a migration must recreate them (the statements below)
+and rebuild the FTS tables (``INSERT INTO firms_fts(firms_fts) VALUES ('rebuild')``).
 
 Revision ID: 0005
 Revises: 0004
