@@ -144,11 +144,13 @@ def run_locust(base: str, params: dict, users: int, duration: int, think: float,
         return list(csv.DictReader(fh))
 
 
-def report(rows: list[dict], *, firms: int, users: int, duration: int, workers: int, think: float) -> int:
+def report(rows: list[dict], *, firms: int, users: int, duration: int, workers: int, think: float,
+           load_before: tuple) -> int:
     by_name = {r["Name"]: r for r in rows}
     print(f"\nLoad test: {users} clients, {duration} s, think time {think:g} s, gunicorn {workers} "
-          f"sync workers, PostgreSQL, {firms:,} firms; machine: {os.cpu_count()} cores, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+          f"sync workers, PostgreSQL, {firms:,} firms; machine: {os.cpu_count()} cores, load average "
+          f"{' '.join(f'{x:.2f}' for x in load_before)} before the run (others' work), "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at its end")
     header = f"{'page':20} {'requests':>9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}"
     print(header + "\n" + "-" * len(header))
     failed = 0
@@ -183,10 +185,11 @@ def main(argv=None) -> int:
     try:
         params = build(url, args.firms, args.years, fill=not args.database_url)
         with tempfile.TemporaryDirectory(prefix="registry-load-") as tmp:
+            load_before = os.getloadavg()
             proc, base = start_gunicorn(url, args.workers, Path(tmp))
             rows = run_locust(base, params, args.users, args.duration, args.think, Path(tmp))
             return report(rows, firms=params["firms"], users=args.users, duration=args.duration,
-                          workers=args.workers, think=args.think)
+                          workers=args.workers, think=args.think, load_before=load_before)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
