@@ -195,7 +195,8 @@ def status(batch: ImportBatch) -> dict:
     elif batch.job_status == "running" and total and done < total:
         text = f"正在读取：{done:,} / {total:,} 行"
     elif batch.job_status == "running":
-        text = "正在核对数据…" if batch.job_phase == "plan" else "正在核对并写入数据…"
+        read = f"已读取 {total:,} 行，" if total else ""
+        text = read + ("正在核对数据…" if batch.job_phase == "plan" else "正在核对并写入数据…")
     elif batch.job_status == "failed":
         text = batch.job_error or "后台处理失败。"
     else:
