@@ -16,11 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record, snapshot
 from registry.awards.models import Award
-from registry.errors import NotFound, ValidationError
+from registry.errors import ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
-from registry.institutions.shared import check_version, clean_text, parse_id, resolve_host_firm
+from registry.records import check_version, clean_text, get_owned, owned_scope, resolve_host_firm
 from registry.projects import rules
 from registry.vocab import AWARD_GRADES, LEVEL_RANK, LEVELS
 
@@ -44,17 +44,13 @@ def _audit(actor, action, award, summary, before=None):
 
 
 def award_scope(user):
-    return Award.firm_id.in_(select(Firm.id).where(firm_scope(user)))
+    """SQL condition: awards of the firms ``user`` may see."""
+    return owned_scope(Award, user)
 
 
 def get_award_for(user, award_id) -> Award:
     """The award if its firm is in ``user``'s scope; NotFound otherwise."""
-    aid = parse_id(award_id, NOT_FOUND)
-    award = db.session.scalar(select(Award).where(Award.id == aid, award_scope(user))
-                              .options(selectinload(Award.firm).selectinload(Firm.town)))
-    if award is None:
-        raise NotFound(NOT_FOUND)
-    return award
+    return get_owned(user, Award, award_id, NOT_FOUND, selectinload(Award.firm).selectinload(Firm.town))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from registry.audit.services import record, snapshot
 from registry.credit.models import CreditEvent, CreditLoan, CreditPool
 from registry.errors import ValidationError
 from registry.extensions import db
-from registry.institutions.shared import check_version, check_year, clean_text
+from registry.records import check_version, check_year, clean_text
 from registry.recognitions.models import Programme, Recognition
 from registry.vouchers.amounts import CENT, parse_money, wan
 

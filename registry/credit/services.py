@@ -25,11 +25,13 @@ from registry.credit.pool import (  # noqa: F401  (re-exported: the views and te
     POOL_ENTITY, POOL_FIELDS, PoolLine, check_loan_rules, eligible, firm_borrowed, lock_pool, net_compensation,
     pool_line, pool_years, programme_names, set_pool,
 )
-from registry.errors import NotFound, ValidationError
+from registry.errors import ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
-from registry.institutions.shared import check_version, check_year, clean_text, parse_id, resolve_host_firm
+from registry.records import (
+    check_version, check_year, clean_text, get_owned, owned_scope, resolve_host_firm,
+)
 from registry.vocab import LOAN_EVENT_KINDS, LOAN_STATUSES
 from registry.vouchers.amounts import CENT, parse_day, parse_money, wan
 
@@ -60,18 +62,14 @@ def _audit(actor, action, loan, summary, before=None):
 # --- access -------------------------------------------------------------------
 
 def loan_scope(user):
-    return CreditLoan.firm_id.in_(select(Firm.id).where(firm_scope(user)))
+    """SQL condition: loans of the firms ``user`` may see."""
+    return owned_scope(CreditLoan, user)
 
 
 def get_loan_for(user, loan_id) -> CreditLoan:
     """The loan if its firm is in ``user``'s scope; NotFound (404) otherwise."""
-    lid = parse_id(loan_id, NOT_FOUND)
-    loan = db.session.scalar(select(CreditLoan).where(CreditLoan.id == lid, loan_scope(user))
-                             .options(selectinload(CreditLoan.events), selectinload(CreditLoan.pool),
-                                      selectinload(CreditLoan.firm).selectinload(Firm.town)))
-    if loan is None:
-        raise NotFound(NOT_FOUND)
-    return loan
+    return get_owned(user, CreditLoan, loan_id, NOT_FOUND, selectinload(CreditLoan.events),
+                     selectinload(CreditLoan.pool), selectinload(CreditLoan.firm).selectinload(Firm.town))
 
 
 # --- balances (from the events already loaded: no query per loan) -------------------

@@ -15,14 +15,12 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record, snapshot
-from registry.errors import NotFound, ValidationError
+from registry.errors import ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
 from registry.institutions.models import RdInstitution, RdLevelChange
-from registry.institutions.shared import (
-    check_version, check_year, clean_text, parse_id, resolve_host_firm,
-)
+from registry.records import check_version, check_year, clean_text, get_owned, owned_scope, resolve_host_firm
 from registry.vocab import INSTITUTION_STATUSES, LEVEL_CHANGE_KINDS, LEVEL_RANK, LEVELS, RD_TYPES
 
 ENTITY = "rd_institution"
@@ -54,18 +52,13 @@ def _audit(actor, action, inst, summary, before=None):
 
 def institution_scope(user):
     """SQL condition: institutions whose host firm ``user`` may see."""
-    return RdInstitution.firm_id.in_(select(Firm.id).where(firm_scope(user)))
+    return owned_scope(RdInstitution, user)
 
 
 def get_institution_for(user, institution_id) -> RdInstitution:
     """The institution if it exists and its host firm is in ``user``'s scope; NotFound otherwise."""
-    iid = parse_id(institution_id, NOT_FOUND)
-    inst = db.session.scalar(select(RdInstitution).where(RdInstitution.id == iid, institution_scope(user))
-                             .options(selectinload(RdInstitution.level_changes),
-                                      selectinload(RdInstitution.firm)))
-    if inst is None:
-        raise NotFound(NOT_FOUND)
-    return inst
+    return get_owned(user, RdInstitution, institution_id, NOT_FOUND,
+                     selectinload(RdInstitution.level_changes), selectinload(RdInstitution.firm))
 
 
 # --- the list -----------------------------------------------------------------

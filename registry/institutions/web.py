@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry.errors import RegistryError
 from registry.extensions import db
 from registry.firms.models import Firm
-from registry.institutions.shared import StaleEdit
+from registry.records import StaleEdit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: What a view catches around its service call and commit.

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from registry import records
 from registry.audit.services import record
 from registry.errors import ConflictError, NotFound, ValidationError
 from registry.extensions import db
@@ -21,7 +22,7 @@ from registry.firms.changes import _text, update_firm
 from registry.firms.locking import check_version, diff, last_edit_note
 from registry.firms.models import Firm, Industry, Town
 from registry.firms.services import (
-    MAX_ID, _decimal, check_unique_uscc, firm_snapshot, rename_firm,
+    _decimal, check_unique_uscc, firm_snapshot, rename_firm,
 )
 from registry.firms.uscc import validate_uscc
 from registry.portal.models import FirmChangeRequest
@@ -70,13 +71,8 @@ def ensure_reviewer(user, submitted_by_id) -> None:
 
 
 def parse_id(value, message=NOT_FOUND) -> int:
-    try:
-        ident = int(value)
-    except (TypeError, ValueError):
-        raise NotFound(message)
-    if not 0 < ident <= MAX_ID:
-        raise NotFound(message)
-    return ident
+    """An id from a URL, or NotFound with the portal's message (see ``registry.records``)."""
+    return records.parse_id(value, message)
 
 
 def request_scope(user, model):

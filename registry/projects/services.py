@@ -20,7 +20,7 @@ from registry.errors import NotFound, ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
-from registry.institutions.shared import check_version, clean_text, parse_id, resolve_host_firm
+from registry.records import check_version, clean_text, get_owned, owned_scope, parse_id, resolve_host_firm
 from registry.projects import rules
 from registry.projects.models import Project, ProjectMilestone
 from registry.vocab import (
@@ -58,18 +58,13 @@ def _audit(actor, action, project, summary, before=None):
 
 def project_scope(user):
     """SQL condition: projects of the firms ``user`` may see."""
-    return Project.firm_id.in_(select(Firm.id).where(firm_scope(user)))
+    return owned_scope(Project, user)
 
 
 def get_project_for(user, project_id) -> Project:
     """The project if its firm is in ``user``'s scope; NotFound otherwise (no existence leak)."""
-    pid = parse_id(project_id, NOT_FOUND)
-    project = db.session.scalar(select(Project).where(Project.id == pid, project_scope(user))
-                                .options(selectinload(Project.milestones),
-                                         selectinload(Project.firm).selectinload(Firm.town)))
-    if project is None:
-        raise NotFound(NOT_FOUND)
-    return project
+    return get_owned(user, Project, project_id, NOT_FOUND, selectinload(Project.milestones),
+                     selectinload(Project.firm).selectinload(Firm.town))
 
 
 def get_milestone_for(user, milestone_id) -> ProjectMilestone:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from registry.audit.services import snapshot
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
-from registry.institutions.shared import check_year, clean_text, parse_id
+from registry.records import check_year, clean_text, parse_id
 from registry.teams.models import Team, TeamEvaluation
 from registry.teams.services import FIELDS as TEAM_FIELDS
 from registry.teams.services import audit, child_audit, lock, team_scope, touch

@@ -16,7 +16,7 @@ from registry.audit.services import snapshot
 from registry.errors import NotFound, ValidationError
 from registry.excel.importer_base import name_key
 from registry.extensions import db
-from registry.institutions.shared import check_year, clean_text, parse_id
+from registry.records import check_year, clean_text, parse_id
 from registry.teams.models import Team, TeamMember
 from registry.teams.services import child_audit, lock, team_scope, touch
 from registry.teams.titles import title_grade

@@ -15,14 +15,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from registry.audit.services import record, snapshot
-from registry.errors import NotFound, ValidationError
+from registry.errors import ValidationError
 from registry.excel.importer_base import name_key
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
-from registry.institutions.shared import (
-    check_version, check_year, clean_text, parse_id, resolve_host_firm,
-)
+from registry.records import check_version, check_year, clean_text, get_owned, owned_scope, resolve_host_firm
 from registry.teams.models import Team, TeamMember
 from registry.vocab import EVALUATION_RESULTS, TEAM_LEVELS, TEAM_ROLES, TEAM_STATUSES, TITLE_GRADES
 
@@ -87,17 +85,13 @@ def child_audit(actor, action, entity_type, entity_id, team: Team, summary, befo
 
 def team_scope(user):
     """SQL condition: teams whose host firm ``user`` may see."""
-    return Team.firm_id.in_(select(Firm.id).where(firm_scope(user)))
+    return owned_scope(Team, user)
 
 
 def get_team_for(user, team_id) -> Team:
     """The team if it exists and its host firm is in ``user``'s scope; NotFound otherwise."""
-    tid = parse_id(team_id, NOT_FOUND)
-    team = db.session.scalar(select(Team).where(Team.id == tid, team_scope(user)).options(
-        selectinload(Team.members), selectinload(Team.evaluations), selectinload(Team.firm)))
-    if team is None:
-        raise NotFound(NOT_FOUND)
-    return team
+    return get_owned(user, Team, team_id, NOT_FOUND, selectinload(Team.members),
+                     selectinload(Team.evaluations), selectinload(Team.firm))
 
 
 # --- the list -----------------------------------------------------------------

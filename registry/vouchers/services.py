@@ -18,11 +18,11 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record, snapshot
-from registry.errors import ConflictError, NotFound, ValidationError
+from registry.errors import ConflictError, ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
-from registry.institutions.shared import check_version, check_year, clean_text, parse_id, resolve_host_firm
+from registry.records import check_version, check_year, clean_text, get_owned, owned_scope, resolve_host_firm
 from registry.vocab import VOUCHER_PURPOSES, VOUCHER_STATUSES
 from registry.vouchers.amounts import parse_day, parse_money, wan
 from registry.vouchers.models import VoucherApplication, VoucherBudget
@@ -60,19 +60,14 @@ def _audit(actor, action, app, summary, before=None):
 
 def voucher_scope(user):
     """SQL condition: applications of firms ``user`` may see (a firm user: their own)."""
-    return VoucherApplication.firm_id.in_(select(Firm.id).where(firm_scope(user)))
+    return owned_scope(VoucherApplication, user)
 
 
 def get_application_for(user, application_id) -> VoucherApplication:
     """The application if its firm is in ``user``'s scope; NotFound (404) otherwise."""
-    aid = parse_id(application_id, NOT_FOUND)
-    app = db.session.scalar(select(VoucherApplication)
-                            .where(VoucherApplication.id == aid, voucher_scope(user))
-                            .options(selectinload(VoucherApplication.firm).selectinload(Firm.town),
-                                     selectinload(VoucherApplication.reviewed_by)))
-    if app is None:
-        raise NotFound(NOT_FOUND)
-    return app
+    return get_owned(user, VoucherApplication, application_id, NOT_FOUND,
+                     selectinload(VoucherApplication.firm).selectinload(Firm.town),
+                     selectinload(VoucherApplication.reviewed_by))
 
 
 # --- the budget -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from registry.audit.models import AuditLog
 from registry.awards import services
 from registry.awards.models import Award
 from registry.errors import NotFound, ValidationError
-from registry.institutions.shared import StaleEdit
+from registry.records import StaleEdit
 from tests.projects.builders import award
 
 TODAY = date(2016, 12, 31)

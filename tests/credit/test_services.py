@@ -13,7 +13,7 @@ from registry.audit.models import AuditLog
 from registry.credit import services
 from registry.credit.models import CreditEvent, CreditLoan, CreditPool
 from registry.errors import NotFound, ValidationError
-from registry.institutions.shared import StaleEdit
+from registry.records import StaleEdit
 from tests.credit.builders import loan, pool
 
 TODAY = date(2017, 12, 31)

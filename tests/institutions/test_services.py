@@ -6,7 +6,7 @@ from sqlalchemy import select
 from registry.audit.models import AuditLog
 from registry.errors import NotFound, ValidationError
 from registry.institutions import services
-from registry.institutions.shared import StaleEdit, resolve_host_firm
+from registry.records import StaleEdit, resolve_host_firm
 from tests.institutions.builders import institution
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from registry.audit.models import AuditLog
 from registry.errors import NotFound, ValidationError
-from registry.institutions.shared import StaleEdit
+from registry.records import StaleEdit
 from registry.projects import services
 from registry.projects.models import Project, ProjectMilestone
 from tests.projects.builders import project

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from registry.audit.models import AuditLog
 from registry.errors import NotFound, ValidationError
-from registry.institutions.shared import StaleEdit
+from registry.records import StaleEdit
 from registry.teams import evaluations as evals
 from registry.teams import members, services
 from tests.institutions.builders import team as make_team

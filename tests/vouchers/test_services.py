@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from registry.audit.models import AuditLog
 from registry.errors import NotFound, RegistryError, ValidationError
-from registry.institutions.shared import StaleEdit
+from registry.records import StaleEdit
 from registry.vouchers import services
 from registry.vouchers.models import VoucherApplication, VoucherBudget
 from tests.vouchers.builders import application, budget
