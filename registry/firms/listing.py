@@ -28,6 +28,9 @@ from registry.extensions import db
 from registry.firms.models import Firm, Industry, Town
 
 
+MAX_OFFSET = 2**31 - 1  # beyond any table here, and within every database's integer
+
+
 class FirmPage(Pagination):
     """A Flask-SQLAlchemy pagination whose items come from the two-step fetch above."""
 
@@ -35,6 +38,8 @@ class FirmPage(Pagination):
         stmt = self._query_args["select"]
         offset = (self.page - 1) * self.per_page
         self._total = None
+        if offset > MAX_OFFSET:  # ?page=99999999999999999999: no rows, not a database overflow
+            return []
         if self._query_args.get("group"):
             stmt, offset = self._within_groups(stmt, offset, *self._query_args["group"])
             if stmt is None:

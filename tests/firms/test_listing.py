@@ -80,3 +80,13 @@ def test_pages_beyond_the_end_and_town_scope(ctx, make, catalogue):
     seen = [i for p in pages_of(officer, f, 2) for i in p]
     assert seen == [firm.id for firm in ctx.scalars(firm_query(officer, f))]
     assert all(firm.town.name == "周巷镇" for firm in ctx.scalars(firm_query(officer, f)))
+
+
+def test_absurd_page_numbers_are_empty_pages(client, login, make):
+    make.firm("慈溪市页码测试有限公司")
+    make.session.commit()
+    login("staff")
+    for page in ("99999999999999999999", "2147483648", "-3", "abc"):
+        for sort in ("name", "town"):
+            resp = client.get(f"/firms/?page={page}&sort={sort}")
+            assert resp.status_code == 200, (page, sort)
