@@ -61,7 +61,8 @@ def build(url: str, firms: int, years: int, fill: bool) -> dict:
     from registry.extensions import db
     from registry.firms.models import Firm, FirmName, Town
     from registry.institutions.models import RdInstitution
-    from registry.recognitions.models import Recognition
+    from registry.lists.models import TierList, TierListEntry
+    from registry.recognitions.models import Programme, Recognition
 
     app = make_app(url)
     with app.app_context():
@@ -90,6 +91,15 @@ def build(url: str, firms: int, years: int, fill: bool) -> dict:
                         select(Recognition.firm_id).group_by(Recognition.firm_id)
                         .order_by(func.count().desc()).limit(1)))
                 create_user(username, role, password=PASSWORD, firm=busiest)
+        tier_list = db.session.scalar(select(TierList).limit(1))
+        if tier_list is None:  # the bulk data has recognitions but no lists: one list of them
+            eaglet = db.session.scalar(select(Programme).where(Programme.code == "eaglet"))
+            tier_list = TierList(programme_id=eaglet.id, year=2016, title="2016年度雏鹰企业名单（基准）")
+            firm_ids = db.session.scalars(select(Recognition.firm_id).where(
+                Recognition.programme_id == eaglet.id, Recognition.year == 2016).distinct())
+            tier_list.entries = [TierListEntry(firm_id=fid, seq=n + 1, source="search")
+                                 for n, fid in enumerate(sorted(firm_ids))]
+            db.session.add(tier_list)
         db.session.commit()
         total = db.session.scalar(select(func.count()).select_from(Firm))
         town = db.session.scalar(select(Town).where(Town.name == "周巷镇"))
@@ -103,7 +113,8 @@ def build(url: str, firms: int, years: int, fill: bool) -> dict:
         params = {"town": town.id, "last_town_page": max(1, -(-in_town // per_page)),
                   "last_page": max(1, -(-total // per_page)),
                   "long": sample.name[3:7], "short": sample.name[3:5], "uscc": sample.uscc[-8:],
-                  "former": former[3:8], "detail": busy or sample.id}
+                  "former": former[3:8], "detail": busy or sample.id, "list": tier_list.id,
+                  "list_size": len(tier_list.entries)}
         db.session.remove()
         db.engine.dispose()
     return params
@@ -140,6 +151,7 @@ def pages(p: dict) -> list[tuple[str, str, str]]:
         ("firm 档案 page", f"/firms/{p['detail']}", "detail"),
         ("institutions list", "/institutions/", "other"),
         ("teams list", "/teams/", "other"),
+        (f"tier list page ({p['list_size']} firms)", f"/lists/{p['list']}", "other"),
         ("dashboard 2016", "/stats/?year=2016", "dashboard"),
     ]
 
