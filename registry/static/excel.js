@@ -1,5 +1,5 @@
-// Import pages: no double submits while a workbook is read or imported, and a confirm
-// step before discarding. Loaded as a file (the CSP forbids inline script).
+// Import pages: no double submits while a workbook is read or imported, and the progress
+// bar of a background job. Loaded as a file (the CSP forbids inline script).
 (function () {
   "use strict";
   document.querySelectorAll("form.js-busy").forEach(function (form) {
@@ -36,9 +36,4 @@
     };
     if (job.getAttribute("data-active") === "1") { window.setTimeout(poll, 500); }
   }
-  document.querySelectorAll("form.js-confirm").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
-    });
-  });
 }());

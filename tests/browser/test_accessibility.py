@@ -3,7 +3,7 @@ critical violation — inputs without labels, contrast too low to read, buttons 
 name, broken ARIA — and the main actions can be reached and used from the keyboard alone.
 
 Each page is also photographed at both widths, so the pages no journey passes through
-(institutions, teams) are looked at too."""
+(institutions, teams, the innovation archive) are looked at too."""
 from __future__ import annotations
 
 import pytest
@@ -15,17 +15,24 @@ from tests.browser.conftest import (
 
 
 def _ids(live) -> dict:
+    from registry.awards.models import Award
+    from registry.credit.models import CreditLoan
     from registry.firms.models import Firm
     from registry.institutions.models import RdInstitution
     from registry.lists.models import TierList
+    from registry.projects.models import Project
     from registry.teams.models import Team
+    from registry.vouchers.models import VoucherApplication
+
+    def first(model):
+        return session.scalar(select(model.id).order_by(model.id))
 
     with live.session() as session:
         return {
             "firm": session.scalar(select(Firm.id).join(RdInstitution).order_by(Firm.id)),
             "list": session.scalar(select(TierList.id).where(TierList.status == "published").order_by(TierList.id)),
-            "institution": session.scalar(select(RdInstitution.id).order_by(RdInstitution.id)),
-            "team": session.scalar(select(Team.id).order_by(Team.id)),
+            "institution": first(RdInstitution), "team": first(Team), "project": first(Project),
+            "award": first(Award), "voucher": first(VoucherApplication), "loan": first(CreditLoan),
         }
 
 
@@ -61,6 +68,14 @@ PAGES = [
     ("teams", "staff", "/teams/"),
     ("team", "staff", "/teams/{team}"),
     ("review-queue", "staff", "/portal/review/"),
+    ("projects", "staff", "/projects/"),
+    ("project", "staff", "/projects/{project}"),
+    ("awards", "staff", "/awards/"),
+    ("award", "staff", "/awards/{award}"),
+    ("vouchers", "staff", "/vouchers/"),
+    ("voucher", "staff", "/vouchers/{voucher}"),
+    ("credit", "staff", "/credit/"),
+    ("loan", "staff", "/credit/{loan}"),
 ]
 
 
