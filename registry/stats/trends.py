@@ -11,49 +11,38 @@ from __future__ import annotations
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from registry.extensions import db
 from registry.firms.models import Firm
 from registry.recognitions.models import Recognition
 from registry.reference import programmes
 from registry.stats import queries
-from registry.stats.services import Zone, cell_filter, parse_year, parse_zone, sql_towns
-
-TREND_FROM = 2011
-
-
-def trend_years(year: int) -> list[int]:
-    return list(range(min(TREND_FROM, year), year + 1))
+from registry.stats.services import (
+    Zone, cell_filter, compute_with_trend, parse_year, parse_zone, sql_towns, trend_years,
+)
 
 
-def trends(year, zone="all") -> dict:
+def trends(year, zone="all", lines: dict | None = None) -> dict:
     """{"years": [...], "valid": {NAME: [...]}, "recognized": {NAME: [...]},
-    "institutions": [...], "teams": [...]} for the zone, one value per year."""
+    "institutions": [...], "teams": [...]} for the zone, one value per year.
+
+    ``lines`` are the recognition trend lines ``compute_with_trend`` already worked out in
+    its pass over the recognitions (the dashboard passes them on rather than paying twice)."""
     year = parse_year(year)
     zone = zone if isinstance(zone, Zone) else parse_zone(zone)
     years, keep, towns = trend_years(year), cell_filter(zone), sql_towns(zone)
-    progs = programmes()
-    index = {y: i for i, y in enumerate(years)}
-    valid = {p.short_name: [0] * len(years) for p in progs}
-    recognized = {p.short_name: [0] * len(years) for p in progs}
-    name = {p.id: p.short_name for p in progs}
-    for pid, y, town_id, _industry, n in queries.valid_by_year_cells(list(name), years, towns):
+    if lines is None:
+        lines = compute_with_trend(year, zone)[1]
+    institutions, teams = [0] * len(years), [0] * len(years)
+    for town_id, start, stop, n in queries.institution_spans(towns):
+        if keep(town_id):  # open at the end of y ⟺ start ≤ y < stop (None: unbounded)
+            for i, y in enumerate(years):
+                if (start is None or start <= y) and (stop is None or y < stop):
+                    institutions[i] += n
+    for town_id, first, n in queries.team_years(towns):
         if keep(town_id):
-            valid[name[pid]][index[y]] += n
-    stmt = (select(Recognition.programme_id, Recognition.year, Firm.town_id, func.count())
-            .join(Firm, Firm.id == Recognition.firm_id)
-            .where(Recognition.year.between(years[0], years[-1]))
-            .group_by(Recognition.programme_id, Recognition.year, Firm.town_id))
-    if towns is not None:
-        stmt = stmt.where(Firm.town_id.in_(towns))
-    for pid, y, town_id, n in queries.rows(stmt):  # (firm, programme, year) is unique
-        if keep(town_id):
-            recognized[name[pid]][index[y]] += n
-    institutions, teams = [], []
-    for y in years:
-        institutions.append(sum(sum(row[2:6]) for row in queries.institution_cells(y, towns)
-                                if keep(row[0])))
-        teams.append(sum(row[2] for row in queries.team_cells(y, towns) if keep(row[0])))
-    return {"years": years, "valid": valid, "recognized": recognized,
+            for i, y in enumerate(years):
+                if first is None or first <= y:
+                    teams[i] += n
+    return {"years": years, "valid": lines["valid"], "recognized": lines["recognized"],
             "institutions": institutions, "teams": teams}
 
 

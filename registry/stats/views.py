@@ -16,7 +16,9 @@ from registry.auth.access import bureau_required
 from registry.errors import ValidationError
 from registry.stats.export import stats_workbook
 from registry.stats.serialize import dumps, dumps_for_script
-from registry.stats.services import compute, data_years, default_year, parse_year, parse_zone, zone_choices
+from registry.stats.services import (
+    compute, compute_with_trend, data_years, default_year, parse_year, parse_zone, zone_choices,
+)
 from registry.stats.summary import high_tech_change, summary_text
 from registry.stats.trends import ladder, trends
 
@@ -42,8 +44,8 @@ def index():
         year, zone = _params()
     except ValidationError as exc:
         return _bad(exc.message)
-    stats = compute(year, zone)
-    payload = {"stats": stats, "trend": trends(year, zone), "ladder": ladder(year, zone),
+    stats, lines = compute_with_trend(year, zone)
+    payload = {"stats": stats, "trend": trends(year, zone, lines), "ladder": ladder(year, zone),
                "zone_label": zone.label}
     return render_template("stats/index.html", stats=stats, zone=zone, year=year,
                            summary=summary_text(stats), payload=dumps_for_script(payload),

@@ -118,6 +118,24 @@ def test_sql_validity_agrees_with_the_per_row_rule(ctx, built):
         for code, name in names.items():
             by_rule = {r.firm_id for r in recs if r.programme.code == code and r.is_valid_on(day)}
             assert series["valid"][name][i] == len(by_rule), (year, code)
+            recognised = {r.firm_id for r in recs if r.programme.code == code and r.year == year}
+            assert series["recognized"][name][i] == len(recognised), (year, code)
+
+
+def test_trend_lines_longer_than_one_bit_mask(ctx, built):
+    """From 2011 to 2070 is 60 years, more than one pass's mask: the early years are
+    counted on their own and the lines still follow the per-row rule everywhere."""
+    recs = ctx.scalars(select(Recognition)).all()
+    names = _names(ctx)
+    series = trends(2070, "all")
+    assert series["years"] == list(range(2011, 2071))
+    for i, year in enumerate(series["years"]):
+        day = date(year, 12, 31)
+        for code, name in names.items():
+            valid = {r.firm_id for r in recs if r.programme.code == code and r.is_valid_on(day)}
+            recognised = {r.firm_id for r in recs if r.programme.code == code and r.year == year}
+            assert (series["valid"][name][i], series["recognized"][name][i]) == \
+                (len(valid), len(recognised)), (year, code)
 
 
 def test_a_year_without_data_gives_zeros(ctx, built):
