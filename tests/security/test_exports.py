@@ -4,7 +4,8 @@ formula in any workbook the registry writes.
 Every text field the exports show is seeded with such a value (firm name, former name,
 legal representative, contact, phone, address, certificate and document numbers, list
 titles/batches/notes, institution/team/member names, evaluation comments, audit summaries,
-user display names, criterion labels, uploaded cells echoed by the error workbook …). Then
+user display names, criterion labels, uploaded cells echoed by the error workbook, project,
+award, voucher and loan texts …). Then
 every export route the app has is downloaded and opened with openpyxl: no cell is a
 formula, no sheet part holds an ``<f>`` element, every formula-like text cell carries the
 quote prefix, and the seeded text comes back unchanged.
@@ -76,6 +77,18 @@ V = {
     "upload.address": hostile("@", "上传地址"),
     "upload.legal": hostile("+", "上传法人"),
     "upload.contact": hostile("-", "上传联系人"),
+    "project.name": hostile("=", "项目名称"),
+    "project.plan": hostile("+", "计划类别")[:100],
+    "project.no": hostile("@", "项目编号")[:64],
+    "project.note": hostile("-", "项目备注"),
+    "award.project": hostile("\t", "获奖项目"),
+    "award.award": hostile("=", "奖项")[:100],
+    "award.note": hostile("@", "奖励备注"),
+    "voucher.provider": hostile("+", "服务机构"),
+    "voucher.note": hostile("\r", "创新券备注"),
+    "loan.bank": hostile("-", "银行")[:100],
+    "loan.note": hostile("=", "贷款备注"),
+    "event.note": hostile("@", "还款说明"),
 }
 
 
@@ -106,6 +119,11 @@ EXPORTS = {
     "portal.accounts_bulk": ("POST", "staff", {}, ["firm.name", "firm.contact", "firm.phone"]),
     "portal.annual_template": ("GET", "firm", {}, []),  # blank template: headers and choices only
     "excel.template": ("GET", "staff", {}, []),  # every import kind, see _urls
+    "projects.export": ("GET", "staff", {}, ["project.name", "project.plan", "project.no", "project.note",
+                                             "firm.name"]),
+    "awards.export": ("GET", "staff", {}, ["award.project", "award.award", "award.note", "firm.name"]),
+    "vouchers.export": ("GET", "staff", {"year": YEAR}, ["voucher.provider", "voucher.note", "firm.name"]),
+    "credit.export": ("GET", "staff", {}, ["loan.bank", "loan.note", "event.note", "firm.name"]),
     "excel.errors": ("GET", "staff", {"all": "1"}, ["upload.name", "upload.address", "upload.legal",
                                                     "upload.contact"]),
 }
@@ -176,6 +194,7 @@ def _seed(make):
     draft.entries = [TierListEntry(firm=firm, seq=1, firm_name=firm.name, uscc=firm.uscc,
                                    note=V["draft.entry_note"])]
     s.add_all([published, draft])
+    _seed_archive(s, firm)
     s.add(AuditLog(user_id=staff.id, action="update", entity_type="firm", entity_id=firm.id,
                    firm_id=firm.id, summary=V["audit.summary"],
                    before={"name": V["firm.former"]}, after={"name": V["firm.name"]}))
@@ -188,6 +207,34 @@ def _seed(make):
     s.commit()
     return {"list_id": published.id, "draft_id": draft.id, "programme": make.programme("eaglet").id,
             "staff": staff}
+
+
+def _seed_archive(s, firm) -> None:
+    """A project with a tracked step, an award, a voucher and a loan with a repayment."""
+    from registry.awards.models import Award
+    from registry.credit.models import CreditEvent, CreditLoan, CreditPool
+    from registry.projects.models import Project, ProjectMilestone
+    from registry.vouchers.models import VoucherApplication, VoucherBudget
+
+    project = Project(firm=firm, name=V["project.name"], plan=V["project.plan"], project_no=V["project.no"],
+                      level="ningbo", role="lead", start_year=2015, end_year=2017, funding=Decimal("50"),
+                      status="in_progress", note=V["project.note"])
+    project.milestones.append(ProjectMilestone(kind="midterm", title="中期检查", due_on=date(2016, 6, 30)))
+    s.add(project)
+    s.add(Award(firm=firm, project_name=V["award.project"], award=V["award.award"], level="ningbo",
+                grade="second", year=2015, firm_rank=1, note=V["award.note"]))
+    s.add(VoucherBudget(year=YEAR, amount=Decimal("300")))
+    s.add(VoucherApplication(firm=firm, year=YEAR, provider=V["voucher.provider"], purpose="testing",
+                             requested=Decimal("5"), status="approved", issued=Decimal("5"),
+                             issued_on=date(YEAR, 5, 1), note=V["voucher.note"]))
+    s.add(CreditPool(year=YEAR, size=Decimal("2000"), compensation_rate=Decimal("40"),
+                     eligible_programmes=["high_tech"]))
+    loan = CreditLoan(firm=firm, pool_year=YEAR, bank=V["loan.bank"], amount=Decimal("200"),
+                      loan_on=date(YEAR, 3, 1), due_on=date(YEAR + 1, 2, 28), status="outstanding",
+                      note=V["loan.note"])
+    loan.events.append(CreditEvent(kind="repayment", occurred_on=date(YEAR, 9, 1), amount=Decimal("50"),
+                                   note=V["event.note"]))
+    s.add(loan)
 
 
 def _hostile_upload() -> bytes:
