@@ -30,7 +30,8 @@ from sqlalchemy.exc import OperationalError
 from registry import jobs
 from registry.auth.models import User
 from registry.errors import RegistryError
-from registry.excel import preview, services, snapshot
+from registry.excel import container, preview, services, snapshot
+from registry.excel.container import Limits
 from registry.excel.models import ImportBatch
 from registry.excel.types import FileRefused
 from registry.extensions import db
@@ -74,6 +75,7 @@ def upload(actor, data: bytes, filename: str, *, kind=None, programme=None, year
         batch, _plan = services.stage_upload(actor, data, filename, kind=kind, programme=programme,
                                              year=year)
         return batch
+    container.precheck(data, filename, Limits.from_config(current_app.config))  # refused: nothing kept
     batch = services.new_batch(actor, data, filename, kind=kind, programme=programme, year=year)
     queue_plan(actor, batch)
     return batch

@@ -107,6 +107,16 @@ def open_file(data: bytes, filename: str, limits: Limits) -> Opened:
     return Opened("csv", csv_rows=rows, encoding=encoding)
 
 
+def precheck(data: bytes, filename: str, limits: Limits) -> None:
+    """The refusals ``open_file`` makes from the file's structure alone — empty, too big,
+    .xls, a zip that is no workbook, a zip bomb, a DTD — without decoding a CSV. Cheap (the
+    zip directory and each part's first bytes), so a large upload bound for a background
+    job is refused in the request, before anything is kept."""
+    if not data or len(data) > limits.max_file_bytes or data.startswith(OLE2_MAGIC) \
+            or data.startswith(ZIP_MAGIC) or data[:4] == b"PK\x05\x06":
+        open_file(data, filename, limits)
+
+
 _BROKEN = "文件已损坏或不是有效的 Excel 工作簿（.xlsx），请重新导出后上传"
 
 

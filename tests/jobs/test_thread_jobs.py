@@ -107,9 +107,10 @@ def test_stuck_job_is_recognised_and_can_be_discarded(client, login, ctx, make, 
 
 
 def test_refused_file_fails_the_job_with_a_chinese_reason(client, login, ctx, jobs_on, tmp_path):
+    """A file only reading can refuse (here bytes that are no CSV either) fails its job."""
     login("staff")
-    broken = tmp_path / "名录.xlsx"
-    broken.write_bytes(b"PK\x03\x04 not really a workbook" * 100)
+    broken = tmp_path / "名录.csv"
+    broken.write_bytes(bytes(range(256)) * 8)
     batch_id = upload(client, broken)
     state = wait(client, batch_id)
     assert state["job_status"] == "failed" and state["status"] == "rejected"
@@ -117,6 +118,19 @@ def test_refused_file_fails_the_job_with_a_chinese_reason(client, login, ctx, jo
     page = client.get(f"/excel/{batch_id}").get_data(as_text=True)
     assert "检查失败" in page and state["error"] in page
     assert ctx.get(ImportBatch, batch_id).content is None
+
+
+def test_a_broken_workbook_is_refused_at_upload_without_a_batch(client, login, ctx, jobs_on, tmp_path):
+    """What the file's structure alone refuses (a zip that is no workbook, a zip bomb …) is
+    refused in the request even when the upload is large enough for a job: nothing kept."""
+    login("staff")
+    broken = tmp_path / "名录.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook" * 100)
+    resp = client.post("/excel/upload", data={"file": (broken.open("rb"), broken.name)},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/excel/")
+    assert "已损坏" in client.get("/excel/").get_data(as_text=True)
+    assert ctx.scalar(select(func.count()).select_from(ImportBatch)) == 0
 
 
 def _fail_audit_inserts(session):
