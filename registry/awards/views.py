@@ -20,7 +20,7 @@ from registry.awards.forms import AWARD_NAMES, AwardFilterForm, AwardForm, Delet
 from registry.awards.models import Award
 from registry.extensions import db
 from registry.firms.services import get_firm_for
-from registry.institutions.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, readable, refused, xlsx
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 

@@ -22,7 +22,7 @@ from registry.credit.forms import EventForm, LoanFilterForm, LoanForm, NewLoanFo
 from registry.extensions import db
 from registry.firms.services import get_firm_for
 from registry.institutions.forms import int_or_none
-from registry.institutions.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, readable, refused, xlsx
 
 bp = Blueprint("credit", __name__, url_prefix="/credit")
 

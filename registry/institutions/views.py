@@ -21,7 +21,7 @@ from registry.institutions.export import institutions_workbook
 from registry.institutions.forms import (
     EndForm, InstitutionFilterForm, InstitutionForm, LevelChangeForm, NewInstitutionForm,
 )
-from registry.institutions.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, readable, refused, xlsx
 from registry.vocab import LEVEL_CHANGE_KINDS, LEVELS
 
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")

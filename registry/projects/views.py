@@ -18,7 +18,7 @@ from registry.audit.services import entries_for
 from registry.auth.access import bureau_required, editor_required, signed_in
 from registry.extensions import db
 from registry.firms.services import get_firm_for
-from registry.institutions.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, readable, refused, xlsx
 from registry.projects import services
 from registry.projects.export import projects_workbook
 from registry.projects.forms import (

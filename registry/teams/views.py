@@ -15,7 +15,7 @@ from registry import reference
 from registry.auth.access import bureau_required, editor_required
 from registry.extensions import db
 from registry.firms.services import get_firm_for
-from registry.institutions.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, readable, refused, xlsx
 from registry.teams import services
 from registry.teams.evaluations import exited_by
 from registry.teams.export import teams_workbook

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from registry.auth.access import editor_required
 from registry.extensions import db
-from registry.institutions.web import refused
+from registry.web import refused
 from registry.teams import evaluations as evals
 from registry.teams import members, services
 from registry.teams.forms import ActionForm, EvaluationForm, MemberForm

@@ -18,7 +18,7 @@ from registry.auth.access import bureau_required, editor_required, staff_require
 from registry.extensions import db
 from registry.firms.services import get_firm_for
 from registry.institutions.forms import int_or_none
-from registry.institutions.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, readable, refused, xlsx
 from registry.vouchers import services
 from registry.vouchers.export import vouchers_workbook
 from registry.vouchers.forms import (

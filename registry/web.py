@@ -1,4 +1,5 @@
-"""View helpers shared by the institution and team pages (no rules in here).
+"""View helpers shared by the pages of the records that hang off a firm — institutions,
+teams, projects, awards, vouchers, loans (no rules in here; those are in registry.records).
 
 A service error lands on the form field it names, or as a message at the top; a stale
 edit keeps the clerk's input, shows what changed in between and moves the hidden version
