@@ -33,6 +33,30 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+#: Environment variable → the import limit it sets (registry.excel.container.Limits), and
+#: the unit it is written in. Unset variables keep the built-in bounds.
+IMPORT_LIMIT_VARIABLES = {
+    "IMPORT_MAX_ROWS": ("max_rows", 1),
+    "IMPORT_MAX_COLUMNS": ("max_columns", 1),
+    "IMPORT_MAX_CELLS": ("max_cells", 1),
+    "IMPORT_MAX_UNPACKED_MB": ("max_uncompressed_bytes", 1024 * 1024),
+}
+
+
+def import_limits_from(environ) -> dict:
+    """The import limits the environment sets, as ``IMPORT_LIMITS`` takes them; a value
+    that is not a positive whole number stops the start with the variable's name."""
+    limits = {}
+    for name, (field, unit) in IMPORT_LIMIT_VARIABLES.items():
+        raw = (environ.get(name) or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) <= 0:
+            raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+        limits[field] = int(raw) * unit
+    return limits
+
+
 def default_database_url() -> str:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
@@ -59,6 +83,9 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    #: Bounds on one imported workbook beyond its size: IMPORT_MAX_ROWS, IMPORT_MAX_COLUMNS,
+    #: IMPORT_MAX_CELLS, IMPORT_MAX_UNPACKED_MB (see import_limits_from).
+    IMPORT_LIMITS = import_limits_from(os.environ)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -188,3 +188,18 @@ def test_trusted_proxies_decide_where_the_client_address_comes_from(tmp_path, pr
 
     with app.app_context():
         db.engine.dispose()
+
+
+def test_import_limits_come_from_the_environment():
+    from config import import_limits_from
+    from registry.excel.container import Limits
+
+    assert import_limits_from({}) == {}
+    env = {"IMPORT_MAX_ROWS": "500000", "IMPORT_MAX_UNPACKED_MB": "256", "IMPORT_MAX_CELLS": " "}
+    limits = Limits.from_config({"IMPORT_LIMITS": import_limits_from(env), "MAX_CONTENT_LENGTH": 2**20})
+    assert (limits.max_rows, limits.max_uncompressed_bytes, limits.max_cells) == \
+        (500_000, 256 * 2**20, Limits().max_cells)
+    assert limits.max_file_bytes == 2**20  # the upload size still comes from MAX_UPLOAD_MB
+    for bad in ("0", "-5", "1e6", "many"):
+        with pytest.raises(ValueError, match="IMPORT_MAX_ROWS"):
+            import_limits_from({"IMPORT_MAX_ROWS": bad})
