@@ -10,7 +10,8 @@ from __future__ import annotations
 from io import BytesIO
 from types import SimpleNamespace
 
-from flask import flash, send_file
+from flask import flash, request, send_file
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -85,6 +86,20 @@ def readable(entries) -> list:
                             entity_type=e.entity_type, entity_id=e.entity_id, firm_id=e.firm_id,
                             summary=e.summary, before=clean(e.before), after=clean(e.after))
             for e in entries]
+
+
+def host_firm(form):
+    """The firm a 新增 form is for: the one the form already carries, else ``?firm_id=``
+    from the 档案 page's button; fetched within the user's scope (404 otherwise) and kept
+    on the form. None when the clerk is to pick the firm."""
+    from registry.firms.services import get_firm_for
+
+    wanted = form.firm_id.data or request.args.get("firm_id")
+    if not wanted:
+        return None
+    firm = get_firm_for(current_user, wanted)
+    form.firm_id.data = firm.id
+    return firm
 
 
 def xlsx(data: bytes, name: str):

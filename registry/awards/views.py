@@ -19,8 +19,7 @@ from registry.awards.export import awards_workbook
 from registry.awards.forms import AWARD_NAMES, AwardFilterForm, AwardForm, DeleteForm, EditAwardForm
 from registry.awards.models import Award
 from registry.extensions import db
-from registry.firms.services import get_firm_for
-from registry.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, host_firm, readable, refused, xlsx
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 
@@ -60,10 +59,7 @@ def export():
 @editor_required
 def create():
     form = AwardForm()
-    firm = None
-    if form.firm_id.data or request.args.get("firm_id"):
-        firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))
-        form.firm_id.data = firm.id
+    firm = host_firm(form)
     if form.validate_on_submit():
         try:
             award = services.create_award(current_user, firm_text=form.firm.data,

@@ -20,9 +20,8 @@ from registry.credit import services
 from registry.credit.export import loans_workbook
 from registry.credit.forms import EventForm, LoanFilterForm, LoanForm, NewLoanForm, OverdueForm, PoolForm
 from registry.extensions import db
-from registry.firms.services import get_firm_for
 from registry.institutions.forms import int_or_none
-from registry.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, host_firm, readable, refused, xlsx
 
 bp = Blueprint("credit", __name__, url_prefix="/credit")
 
@@ -95,10 +94,7 @@ def pool():
 @editor_required
 def create():
     form = NewLoanForm()
-    firm = None
-    if form.firm_id.data or request.args.get("firm_id"):
-        firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))
-        form.firm_id.data = firm.id
+    firm = host_firm(form)
     if request.method == "GET" and not form.pool_year.data:
         form.pool_year.data = _year()
     if form.validate_on_submit():

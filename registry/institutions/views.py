@@ -15,13 +15,12 @@ from registry import reference
 from registry.audit.services import entries_for
 from registry.auth.access import bureau_required, editor_required
 from registry.extensions import db
-from registry.firms.services import get_firm_for
 from registry.institutions import services
 from registry.institutions.export import institutions_workbook
 from registry.institutions.forms import (
     EndForm, InstitutionFilterForm, InstitutionForm, LevelChangeForm, NewInstitutionForm,
 )
-from registry.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, host_firm, readable, refused, xlsx
 from registry.vocab import LEVEL_CHANGE_KINDS, LEVELS
 
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")
@@ -60,10 +59,7 @@ def export():
 @editor_required
 def create():
     form = NewInstitutionForm()
-    firm = None
-    if form.firm_id.data or request.args.get("firm_id"):
-        firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))
-        form.firm_id.data = firm.id
+    firm = host_firm(form)
     if form.validate_on_submit():
         try:
             inst = services.create_institution(

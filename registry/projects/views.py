@@ -17,8 +17,7 @@ from registry import reference
 from registry.audit.services import entries_for
 from registry.auth.access import bureau_required, editor_required, signed_in
 from registry.extensions import db
-from registry.firms.services import get_firm_for
-from registry.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, host_firm, readable, refused, xlsx
 from registry.projects import services
 from registry.projects.export import projects_workbook
 from registry.projects.forms import (
@@ -69,10 +68,7 @@ def export():
 @editor_required
 def create():
     form = ProjectForm()
-    firm = None
-    if form.firm_id.data or request.args.get("firm_id"):
-        firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))
-        form.firm_id.data = firm.id
+    firm = host_firm(form)
     if form.validate_on_submit():
         try:
             project = services.create_project(current_user, firm_text=form.firm.data,

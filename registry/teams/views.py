@@ -14,8 +14,7 @@ from flask_login import current_user
 from registry import reference
 from registry.auth.access import bureau_required, editor_required
 from registry.extensions import db
-from registry.firms.services import get_firm_for
-from registry.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, host_firm, readable, refused, xlsx
 from registry.teams import services
 from registry.teams.evaluations import exited_by
 from registry.teams.export import teams_workbook
@@ -59,10 +58,7 @@ def export():
 @editor_required
 def create():
     form = TeamForm()
-    firm = None
-    if form.firm_id.data or request.args.get("firm_id"):
-        firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))
-        form.firm_id.data = firm.id
+    firm = host_firm(form)
     if form.validate_on_submit():
         try:
             team = services.create_team(

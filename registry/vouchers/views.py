@@ -16,9 +16,8 @@ from registry import reference
 from registry.audit.services import entries_for
 from registry.auth.access import bureau_required, editor_required, staff_required
 from registry.extensions import db
-from registry.firms.services import get_firm_for
 from registry.institutions.forms import int_or_none
-from registry.web import FAILED, readable, refused, xlsx
+from registry.web import FAILED, host_firm, readable, refused, xlsx
 from registry.vouchers import services
 from registry.vouchers.export import vouchers_workbook
 from registry.vouchers.forms import (
@@ -89,10 +88,7 @@ def budget():
 @editor_required
 def create():
     form = NewApplicationForm()
-    firm = None
-    if form.firm_id.data or request.args.get("firm_id"):
-        firm = get_firm_for(current_user, form.firm_id.data or request.args.get("firm_id"))
-        form.firm_id.data = firm.id
+    firm = host_firm(form)
     if request.method == "GET" and not form.year.data:
         form.year.data = _year()
     if form.validate_on_submit():
