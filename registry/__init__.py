@@ -44,6 +44,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         install_engine_events(db.engine)
+    from registry.recognitions import holdings
+
+    holdings.install()  # session hooks: programme holdings follow every ORM write
 
 
 #: Areas with a blueprint, in the order their routes are matched (one name per area:

@@ -23,6 +23,7 @@ from registry.extensions import db
 from registry.firms.models import AnnualData, Firm, FirmName, Industry, Town
 from registry.firms.uscc import make_uscc
 from registry.institutions.models import RdInstitution, RdLevelChange
+from registry.recognitions import holdings
 from registry.recognitions.models import Programme, Recognition
 from registry.teams.models import Team, TeamMember
 from registry.timeutil import utcnow
@@ -58,6 +59,7 @@ def load_bulk(firms: int = 100_000, years: int = 10, *, last_year: int = 2016,
             _insert(TABLES[name], table_rows)
             counts[name] += len(table_rows)
     _fix_sequences()
+    holdings.rebuild(db.session.connection())  # Core inserts pass the ORM's hooks by
     return counts
 
 

@@ -126,6 +126,7 @@ def apply_plan(plan: ImportPlan, actor, batch, *, valid_only: bool = False) -> d
         apply_awards(writer, rows)
         apply_vouchers(writer, rows)
         apply_loans(writer, rows)
+        writer.refresh_holdings()
     writer.flush_audit()
     audited = writer.written
     if rows:

@@ -16,6 +16,7 @@ from sqlalchemy.sql import sqltypes
 from registry.excel.importer_base import AUDIT, FIRMS, NewFirm, chunks, plain
 from registry.excel.types import PlannedRow
 from registry.extensions import db
+from registry.recognitions import holdings
 from registry.timeutil import utcnow
 
 WRITE_CHUNK = 5000  # rows per executemany: bounds the memory the parameter lists take
@@ -39,12 +40,16 @@ class Writer:
         self.audit: list[dict] = []  # pending entries, written every AUDIT_CHUNK
         self.written = 0  # audit entries logged in all
         self.firm_ids: dict[str, int] = {}
+        self.holders: set[int] = set()  # firms whose programme holdings need recomputing
+        self.recognitions: set[int] = set()  # recognitions updated (their firms, later)
 
     def insert(self, table, rows: list[dict]) -> None:
         """One executemany; on PostgreSQL a large batch goes through COPY instead, which is
         several times faster than row-by-row INSERTs there (same transaction either way)."""
         if not rows:
             return
+        if table is holdings.REC:
+            self.holders.update(row["firm_id"] for row in rows)
         connection = self.session.connection()
         if len(rows) >= COPY_FROM and connection.dialect.name == "postgresql":
             _copy(connection, table, rows)
@@ -58,6 +63,10 @@ class Writer:
         for record_id, values in updates:
             if not values:
                 continue
+            if table is holdings.REC:
+                self.recognitions.add(record_id)
+            elif table is holdings.FIRMS and {"town_id", "industry_id"} & values.keys():
+                self.holders.add(record_id)
             params = {"b_id": record_id}
             for column, value in values.items():
                 params["v_" + column] = value
@@ -143,6 +152,16 @@ class Writer:
         self.written += 1
         if len(self.audit) >= AUDIT_CHUNK:
             self.flush_audit()
+
+    def refresh_holdings(self) -> None:
+        """Bring the programme holdings of the firms written to up to date (Core writes
+        pass the ORM's flush hook by)."""
+        rec = holdings.REC
+        for chunk in chunks(sorted(self.recognitions)):
+            self.holders.update(self.session.scalars(
+                select(rec.c.firm_id).where(rec.c.id.in_(chunk))))
+        holdings.refresh(self.session.connection(), self.holders)
+        self.holders, self.recognitions = set(), set()
 
     def flush_audit(self) -> None:
         self.insert(AUDIT, self.audit)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text,
-    UniqueConstraint,
+    BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
+    Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,6 +105,36 @@ class Recognition(db.Model):
         start = self.valid_from or date(self.year, 1, 1)
         end = self.valid_until or date(self.year + self.programme.validity_years - 1, 12, 31)
         return start <= day <= end
+
+
+class ProgrammeHolding(db.Model):
+    """One firm's holding of one programme over the years, derived from its recognitions.
+
+    Kept in step with ``recognitions`` (and the firm's town and industry, copied here) by
+    ``registry.recognitions.holdings`` on every write path; the statistics read it instead
+    of re-deriving each recognition's years. ``*_bits`` hold the year-ends 1990–2051 (bit
+    i = year 1990 + i), ``*_late`` 2052–2113: ``valid_*`` the years at whose end some
+    recognition was in force, ``recognized_*`` the years it was recognised in.
+    """
+
+    __tablename__ = "programme_holdings"
+    __table_args__ = (
+        # the statistics group by these columns: the index alone answers them
+        Index("ix_programme_holdings_cells", "programme_id", "town_id", "industry_id",
+              "valid_bits", "valid_late", "recognized_bits", "recognized_late", "first_year"),
+    )
+
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    town_id: Mapped[int | None] = mapped_column(Integer)  # the firm's, copied
+    industry_id: Mapped[int | None] = mapped_column(Integer)  # the firm's, copied
+    first_year: Mapped[int] = mapped_column(Integer)  # the first recognition year
+    valid_bits: Mapped[int] = mapped_column(BigInteger, default=0)
+    valid_late: Mapped[int] = mapped_column(BigInteger, default=0)
+    recognized_bits: Mapped[int] = mapped_column(BigInteger, default=0)
+    recognized_late: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class HighTechReport(db.Model):
