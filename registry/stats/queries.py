@@ -5,8 +5,9 @@ of distinct firms per cell adds up exactly to the count of distinct firms over a
 cells: one GROUP BY per figure gives the total, the by-town and the by-industry breakdowns
 at once, and Python only adds up the few hundred aggregated cells (never rows).
 
-The validity rule is ``Recognition.is_valid_on`` written as SQL; ``valid_on`` below must
-stay in step with it (``tests/stats`` checks the two against each other).
+Recognitions are read from the programme holdings (``registry.recognitions.holdings``):
+each firm's years under each programme, worked out with ``Recognition.is_valid_on``'s rule
+when the recognitions are written (``tests/stats`` checks the figures against that rule).
 """
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ from sqlalchemy import BigInteger, and_, case, func, literal, literal_column, or
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.institutions.models import RdInstitution, RdLevelChange
-from registry.recognitions.models import Programme, Recognition
-from registry.reference import programmes
-from registry.stats.sqlfuncs import as_bigint, greatest, last_year_end, least, pow2, year_of
+from registry.recognitions.holdings import join
+from registry.recognitions.models import ProgrammeHolding, Recognition
 from registry.teams.models import Team, TeamMember
 from registry.vocab import LEVELS
 
@@ -29,22 +29,6 @@ Cell = tuple  # (town_id, industry_id), either may be None
 
 def year_end(year: int) -> date:
     return date(year, 12, 31)
-
-
-def valid_on(day, year):
-    """SQL truth of ``Recognition.is_valid_on(day)``; ``day`` and ``year`` may be columns.
-
-    Not revoked by ``day`` (a revocation without a date counts from the start), started
-    (``valid_from``, else 1 January of the recognition year) and not ended (``valid_until``,
-    else 31 December of year + validity_years - 1). ``year`` is the calendar year of ``day``.
-    """
-    R, P = Recognition, Programme
-    return and_(
-        or_(R.status != "revoked", and_(R.revoked_on.is_not(None), R.revoked_on > day)),
-        or_(R.valid_from <= day, and_(R.valid_from.is_(None), R.year <= year)),
-        or_(R.valid_until >= day,
-            and_(R.valid_until.is_(None), R.year + P.validity_years - 1 >= year)),
-    )
 
 
 def tune_session() -> None:
@@ -76,51 +60,7 @@ def _firm_filter(stmt, town_ids):
     return stmt if town_ids is None else stmt.where(Firm.town_id.in_(town_ids))
 
 
-WINDOW = 54  # years per bit mask: 251 rows (one per year 1950-2200) × 2**54 stays < 2**62
-KEY_BITS = 20  # packed group keys: programme, town and industry ids below 2**20
-
-
-def year_span():
-    """(first, last) SQL integers: the years at whose end a recognition is in force.
-
-    The same rule as ``valid_on``, per row instead of per (row, year), in integer year
-    arithmetic: in force on 31 December y ⟺ first ≤ y ≤ last, where first is the year of
-    ``valid_from`` (else the recognition year); last is the last year-end on or before
-    ``valid_until`` (else year + validity_years − 1), capped at the year before
-    ``revoked_on``; a revocation without a date gives a ``last`` before any year (never).
-    """
-    R = Recognition
-    first = func.coalesce(year_of(R.valid_from), R.year)
-    ends = case((R.valid_until.is_(None), R.year + _validity_years() - 1),
-                else_=last_year_end(R.valid_until))
-    cap = case((R.status != "revoked", literal(9999)),
-               else_=func.coalesce(year_of(R.revoked_on) - 1, literal(-9999)))
-    return first, least(ends, cap)
-
-
-def _validity_years():
-    """Programme.validity_years of the row's programme: the programmes inlined as a CASE
-    (no per-row join), with a correlated lookup for one created since they were read."""
-    lookup = (select(Programme.validity_years).where(Programme.id == Recognition.programme_id)
-              .scalar_subquery())
-    progs = programmes()
-    if not progs:
-        return lookup
-    return case({p.id: literal(p.validity_years) for p in progs},
-                value=Recognition.programme_id, else_=lookup)
-
-
-def _mask(first, last, lo: int, hi: int):
-    """The recognition's year-ends in [lo, hi] as bits (bit 0 = lo): 2**(b+1) − 2**a for
-    the run a..b, 0 when empty. Each argument is evaluated once per row."""
-    top = greatest(least(last, literal(hi)), literal(lo - 1)) - (lo - 1)
-    bottom = greatest(least(first, literal(hi + 1)), literal(lo)) - lo  # shifts stay in 0..hi-lo+1
-    return greatest(pow2(top) - pow2(bottom), literal(0))
-
-
-def _span_len(first, last, lo: int, hi: int):
-    """How many year-ends of [lo, hi] the recognition covers (the popcount of ``_mask``)."""
-    return greatest(least(last, literal(hi)) - greatest(first, literal(lo)) + 1, literal(0))
+KEY_BITS = 20  # packed group keys: town and industry ids below 2**20
 
 
 def _cell():
@@ -134,14 +74,6 @@ def cell_rows(stmt) -> list[tuple]:
     return [unpack_key(cell)[1:] + tuple(rest) for cell, *rest in rows(stmt)]
 
 
-def _cell_key(programme_id):
-    """programme, town and industry packed into one integer: SQLite sorts one integer
-    key about twice as fast as three columns; NULL town/industry become 0."""
-    return (programme_id * literal(1 << 2 * KEY_BITS, BigInteger)
-            + func.coalesce(Firm.town_id, 0) * literal(1 << KEY_BITS, BigInteger)
-            + func.coalesce(Firm.industry_id, 0))
-
-
 def unpack_key(key: int) -> tuple:
     """(programme_id, town_id, industry_id) from ``_cell_key`` (0 back to None)."""
     mask = (1 << KEY_BITS) - 1
@@ -149,153 +81,23 @@ def unpack_key(key: int) -> tuple:
     return key >> 2 * KEY_BITS, town or None, industry or None
 
 
-def recognition_cells(year: int, by_year_ids, lo: int, town_ids, *, with_recognized: bool = False):
-    """Every recognition figure in one pass: (figures, by_year, recognized_by_year).
+def holding_cells(town_ids) -> list[tuple]:
+    """(programme_id, town_id, industry_id, valid years, recognised years, first year,
+    firms): the programme holdings (``registry.recognitions.holdings``) grouped by all they
+    record, the year bit sets joined back into Python ints (bit i = year 1990 + i).
 
-    ``figures`` maps (programme_id, town_id, industry_id) to [recognized, cumulative,
-    valid] at the end of ``year``; ``by_year`` maps (programme_id, y, town_id,
-    industry_id) to the firms in force at the end of each year y in ``lo`` … ``year``
-    (≤ ``WINDOW`` years) for the programmes in ``by_year_ids``; ``recognized_by_year``
-    maps the same keys, for every programme, to the firms recognised in year y (with
-    ``with_recognized`` only: the extra bits cost about a tenth more; else empty).
-
-    Two levels, no COUNT(DISTINCT): one row per (firm, programme) — recognised that year
-    (the year is unique per firm and programme), its first year, and the SUM of each
-    row's year-end bits with the SUM of their counts — then per cell, grouped by those
-    sums. Summing bits is an OR when a firm's spans are disjoint, which holds exactly when
-    the popcount of the sum equals the summed counts (a carry loses a bit); the rare
-    groups where spans overlap are recounted exactly by ``_overlap_cells``.
-    """
-    assert year - lo + 1 <= WINDOW
-    R = Recognition
-    first, last = year_span()
-    by_year_ids = list(by_year_ids)
-    tracked = R.programme_id.in_(by_year_ids) if by_year_ids else literal(False)
-    in_force = case((and_(first <= year, last >= year), 1), else_=0)
-    # PostgreSQL and MySQL have an OR aggregate: exact at once, no counts needed
-    bit_or = db.session.get_bind().dialect.name in ("postgresql", "mysql", "mariadb")
-    row_bits = case((tracked, _mask(first, last, lo, year)), else_=in_force)
-    # the years it was recognised in lo … year as bits too: a SUM is an exact OR here, as
-    # the year is unique per firm and programme (the dashboard's "recognised per year")
-    in_window = and_(R.year >= lo, R.year <= year)
-    rec_bits = (as_bigint(func.sum(case((in_window, pow2(R.year - lo)), else_=0)))
-                if with_recognized else literal(0))
-    per_firm = (
-        select(R.firm_id.label("firm_id"), R.programme_id.label("programme_id"),
-               func.max(case((R.year == year, 1), else_=0)).label("rec"),
-               func.min(R.year).label("first_year"),
-               rec_bits.label("rec_bits"),
-               (as_bigint(func.bit_or(row_bits)) if bit_or
-                else func.sum(row_bits)).label("bits"),
-               (literal(0) if bit_or else
-                func.sum(case((tracked, _span_len(first, last, lo, year)), else_=0)))
-               .label("spans"))
-        .group_by(R.firm_id, R.programme_id)
-        .subquery("per_firm")
-    )
-    p = per_firm.c
-    tracked_p = p.programme_id.in_(by_year_ids) if by_year_ids else literal(False)
-    bits = case((tracked_p, p.bits), (p.bits > 0, 1), else_=0).label("bits")
-    spans = case((tracked_p, p.spans), else_=0).label("spans")
-    key = _cell_key(p.programme_id).label("cell")
-    stmt = (
-        select(key, bits, spans, p.rec_bits, func.count(), func.sum(p.rec),
-               func.sum(case((p.first_year <= year, 1), else_=0)))
-        .join(Firm, Firm.id == p.firm_id)
-        .group_by(key, bits, spans, p.rec_bits)
-    )
-    figures, by_year, overlapping = {}, {}, set()
-    recognized_by_year: dict = {}
-    tracked_set = set(by_year_ids)
-    for cell, mask, span_count, rec_bits, firms, recognized, cumulative in rows(
-            _firm_filter(stmt, town_ids)):
-        programme_id, town_id, industry_id = unpack_key(cell)
-        counts = figures.setdefault((programme_id, town_id, industry_id), [0, 0, 0])
-        counts[0] += recognized
-        counts[1] += cumulative
-        offset = 0
-        while rec_bits:
-            if rec_bits & 1:
-                k = (programme_id, lo + offset, town_id, industry_id)
-                recognized_by_year[k] = recognized_by_year.get(k, 0) + firms
-            rec_bits >>= 1
-            offset += 1
-        if programme_id not in tracked_set:
-            counts[2] += firms if mask else 0
-            continue
-        if not bit_or and mask.bit_count() != span_count:  # a carry: spans overlapped
-            overlapping.add((programme_id, mask, span_count))
-            continue
-        if mask >> (year - lo) & 1:
-            counts[2] += firms
-        for offset in range(year - lo + 1):
-            if mask >> offset & 1:
-                k = (programme_id, lo + offset, town_id, industry_id)
-                by_year[k] = by_year.get(k, 0) + firms
-    if overlapping:
-        for (programme_id, y, town_id, industry_id), n in _overlap_cells(
-                year, lo, overlapping, town_ids):
-            if y == year:
-                figures[(programme_id, town_id, industry_id)][2] += n
-            k = (programme_id, y, town_id, industry_id)
-            by_year[k] = by_year.get(k, 0) + n
-    return figures, by_year, recognized_by_year
-
-
-def _overlap_cells(year: int, lo: int, groups, town_ids):
-    """Exact per-year counts for the (firm, programme) groups whose spans overlap,
-    identified by their (programme, summed bits, summed counts): a flag per year per
-    group (MAX), then summed per cell. Only runs when such groups exist."""
-    R = Recognition
-    first, last = year_span()
-    years = list(range(lo, year + 1))
-    per_firm = (
-        select(R.firm_id.label("firm_id"), R.programme_id.label("programme_id"),
-               *[func.max(case((and_(first <= y, last >= y), 1), else_=0)).label(f"y{y}")
-                 for y in years])
-        .where(R.programme_id.in_({g[0] for g in groups}))
-        .group_by(R.firm_id, R.programme_id)
-        .having(or_(*[and_(R.programme_id == pid,
-                           as_bigint(func.sum(_mask(first, last, lo, year))) == bits,
-                           as_bigint(func.sum(_span_len(first, last, lo, year))) == spans)
-                      for pid, bits, spans in groups]))
-        .subquery("overlapping")
-    )
-    p = per_firm.c
-    stmt = (
-        select(p.programme_id, Firm.town_id, Firm.industry_id,
-               *[func.sum(p[f"y{y}"]) for y in years])
-        .join(Firm, Firm.id == p.firm_id)
-        .group_by(p.programme_id, Firm.town_id, Firm.industry_id)
-    )
-    out = []
-    for programme_id, town_id, industry_id, *counts in rows(_firm_filter(stmt, town_ids)):
-        out += [((programme_id, y, town_id, industry_id), n) for y, n in zip(years, counts) if n]
-    return out
-
-
-def valid_by_year_cells(programme_ids, years, town_ids) -> list:
-    """(programme_id, y, town_id, industry_id, valid firms) for each year in ``years``
-    (consecutive), through ``recognition_cells`` one window of years at a time."""
-    if not years or not programme_ids:
-        return []
-    out = []
-    for start in range(years[0], years[-1] + 1, WINDOW):
-        stop = min(start + WINDOW - 1, years[-1])
-        _, by_year, _ = recognition_cells(stop, programme_ids, start, town_ids)
-        out += [(pid, y, t, i, n) for (pid, y, t, i), n in by_year.items() if n]
-    return out
-
-
-def recognized_by_year_cells(years, town_ids) -> list:
-    """(programme_id, y, town_id, firms recognised in y) for ``years``, by town only (for
-    the years before one bit mask's window; ``recognition_cells`` gives the rest)."""
-    R = Recognition
-    stmt = (select(R.programme_id, R.year, _town(), func.count())
-            .join(Firm, Firm.id == R.firm_id)
-            .where(R.year.between(years[0], years[-1]))
-            .group_by(R.programme_id, R.year, _town()))  # (firm, programme, year) is unique
-    return rows(_firm_filter(stmt, town_ids))
+    Every recognition figure of every year is a count over these few thousand groups;
+    the grouping is read from the table's covering index, without touching the rows."""
+    H = ProgrammeHolding
+    stmt = (select(H.programme_id, H.town_id, H.industry_id, H.valid_bits, H.valid_late,
+                   H.recognized_bits, H.recognized_late, H.first_year, func.count())
+            .group_by(H.programme_id, H.town_id, H.industry_id, H.valid_bits, H.valid_late,
+                      H.recognized_bits, H.recognized_late, H.first_year))
+    if town_ids is not None:
+        stmt = stmt.where(H.town_id.in_(town_ids))
+    return [(pid, town, industry, join(valid, valid_late), join(rec, rec_late), first, int(n))
+            for pid, town, industry, valid, valid_late, rec, rec_late, first, n
+            in db.session.execute(stmt)]
 
 
 def first_recognition_year(programme_id: int):

@@ -19,6 +19,7 @@ from registry.awards.stats import award_figures
 from registry.credit.stats import credit_figures
 from registry.extensions import db
 from registry.projects.stats import project_figures
+from registry.recognitions.holdings import BASE_YEAR
 from registry.recognitions.models import Recognition
 from registry.reference import industries, programmes, towns
 from registry.stats import queries
@@ -129,8 +130,7 @@ def compute_with_trend(year, zone="all") -> tuple[dict, dict]:
     lines over ``trend_years``: {"valid": {short name: [firms holding a valid recognition
     at the end of each year]}, "recognized": {short name: [firms recognised that year]}}.
 
-    The pass then tracks every programme year by year (not only 高企), which costs about a
-    fifth more than ``compute`` alone and far less than a second pass."""
+    Both read the programme holdings once; the trend lines add little to ``compute``."""
     return _compute(year, zone, with_trend=True)
 
 
@@ -203,38 +203,62 @@ def _compute(year, zone, *, with_trend: bool) -> tuple[dict, dict | None]:
 
 
 def _recognitions(year: int, years: list[int], progs, town_ids, keep, with_trend: bool):
-    """(figures, 高企 valid per year, trend lines or None) from one recognition pass.
+    """(figures, 高企 valid per year, trend lines or None) from the programme holdings.
 
-    ``figures`` and the 高企 years are per cell, as ``queries.recognition_cells`` gives
-    them; with ``with_trend`` every programme's years are tracked too and added up into
-    the trend lines over ``trend_years`` for the zone."""
+    ``figures`` maps (programme_id, town_id, industry_id) to [recognized, cumulative,
+    valid] at the end of ``year``; the 高企 years map (programme_id, y, town_id,
+    industry_id) to the firms holding a valid 高企 at the end of each y in ``years``; with
+    ``with_trend``, the trend lines over ``trend_years`` for the zone: {"valid": {short
+    name: [firms in force at the end of each year]}, "recognized": {…: [firms recognised
+    that year]}}. Each group of holdings is one firm count with its years as bits."""
     short = {p.id: p.short_name for p in progs}
-    high_tech = [p.id for p in progs if p.code == HIGH_TECH]
-    trend = trend_years(year) if with_trend else years
-    tracked = [p.id for p in progs] if with_trend else high_tech
-    first = min(years[0], trend[0])
-    lo = max(first, year - queries.WINDOW + 1)  # one bit mask covers WINDOW years
-    figures, by_year, recognized = queries.recognition_cells(year, tracked, lo, town_ids,
-                                                             with_recognized=with_trend)
-    if lo > first:  # a history longer than one mask: the earlier years on their own
-        early = list(range(first, lo))
-        for pid, y, town_id, industry_id, n in queries.valid_by_year_cells(tracked, early, town_ids):
-            by_year[(pid, y, town_id, industry_id)] = n
-        if with_trend:
-            for pid, y, town_id, n in queries.recognized_by_year_cells(early, town_ids):
-                recognized[(pid, y, town_id, None)] = n
+    high_tech = {p.id for p in progs if p.code == HIGH_TECH}
+    at = 1 << (year - BASE_YEAR)
+    ht_lo, ht_mask = _window(years)
+    figures, by_year, per_zone = {}, {}, {}
+    for pid, town_id, industry_id, valid, recognized, first_year, firms in \
+            queries.holding_cells(town_ids):
+        counts = figures.get((pid, town_id, industry_id))
+        if counts is None:
+            counts = figures[(pid, town_id, industry_id)] = [0, 0, 0]
+        if recognized & at:
+            counts[0] += firms
+        if first_year <= year:
+            counts[1] += firms
+        if valid & at:
+            counts[2] += firms
+        if pid in high_tech:
+            for y in _years(valid >> ht_lo & ht_mask, ht_lo):
+                key = (pid, y, town_id, industry_id)
+                by_year[key] = by_year.get(key, 0) + firms
+        if with_trend and keep(town_id):  # added up per distinct bits, expanded below
+            key = (pid, valid, recognized)
+            per_zone[key] = per_zone.get(key, 0) + firms
     lines = None
     if with_trend:
-        lines = {"valid": {short[pid]: [0] * len(trend) for pid in tracked},
-                 "recognized": {short[pid]: [0] * len(trend) for pid in tracked}}
-        position = {y: i for i, y in enumerate(trend)}
-        for line, cells in (("valid", by_year), ("recognized", recognized)):
-            for (pid, y, town_id, _industry_id), n in cells.items():
-                if y in position and keep(town_id):
-                    lines[line][short[pid]][position[y]] += n
-    wanted = set(years)
-    by_year = {k: n for k, n in by_year.items() if k[0] in high_tech and k[1] in wanted}
+        trend = trend_years(year)
+        lo, mask = _window(trend)
+        lines = {"valid": {short[p.id]: [0] * len(trend) for p in progs},
+                 "recognized": {short[p.id]: [0] * len(trend) for p in progs}}
+        for (pid, valid, recognized), firms in per_zone.items():
+            for line, value in (("valid", valid), ("recognized", recognized)):
+                counts = lines[line][short[pid]]
+                for y in _years(value >> lo & mask, lo):
+                    counts[y - trend[0]] += firms
     return figures, by_year, lines
+
+
+def _window(years: list[int]) -> tuple[int, int]:
+    """(shift, mask) that cut the years of a holding's bit set down to ``years``."""
+    return years[0] - BASE_YEAR, (1 << len(years)) - 1
+
+
+def _years(bits: int, shift: int):
+    """The years whose bits are set, after a ``_window`` cut (bit 0 = BASE_YEAR + shift)."""
+    while bits:
+        low = bits & -bits
+        yield BASE_YEAR + shift + low.bit_length() - 1
+        bits ^= low
 
 
 def cell_filter(zone: Zone):

@@ -4,15 +4,16 @@ Trends run from 2011 (the start of the bureau's reporting period) to the chosen 
 firms holding a valid recognition of each programme at the end of each year, R&D
 institutions open at each year's end, and teams recognised by then. The ladder shows how
 firms climbed 雏鹰 → 瞪羚 → 头雁: of the firms that ever held a rung up to the year, how
-many held the rung below it in an earlier year. Both aggregate in SQL like the rest.
+many were recognised on the rung below in an earlier year. Both aggregate in SQL like the rest.
 """
 from __future__ import annotations
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from registry.firms.models import Firm
-from registry.recognitions.models import Recognition
+from registry.extensions import db
+from registry.recognitions.holdings import BASE_YEAR, join
+from registry.recognitions.models import ProgrammeHolding
 from registry.reference import programmes
 from registry.stats import queries
 from registry.stats.services import (
@@ -48,36 +49,44 @@ def trends(year, zone="all", lines: dict | None = None) -> dict:
 
 def ladder(year, zone="all") -> list[dict]:
     """Each ladder rung up to ``year``: firms that held it, and of them how many came from
-    the rung below (held it in an earlier year) — 雏鹰 → 瞪羚 → 头雁."""
+    the rung below (recognised under it in an earlier year) — 雏鹰 → 瞪羚 → 头雁.
+
+    Read from the programme holdings: a firm held a rung if its first recognition came by
+    ``year``; it climbed if one of its rung years up to ``year`` follows its first year on
+    the rung below."""
     year = parse_year(year)
     zone = zone if isinstance(zone, Zone) else parse_zone(zone)
     keep, towns = cell_filter(zone), sql_towns(zone)
     rungs = sorted((p for p in programmes() if p.is_ladder_rung and p.ladder_rank),
                    key=lambda p: p.ladder_rank)
+    H, B = ProgrammeHolding, aliased(ProgrammeHolding)
     out, below = [], None
     for rung in rungs:
-        held = _count_by_town(
-            select(Firm.town_id, func.count(func.distinct(Recognition.firm_id)))
-            .join(Firm, Firm.id == Recognition.firm_id)
-            .where(Recognition.programme_id == rung.id, Recognition.year <= year), towns, keep)
+        stmt = (select(H.town_id, func.count())
+                .where(H.programme_id == rung.id, H.first_year <= year).group_by(H.town_id))
+        if towns is not None:
+            stmt = stmt.where(H.town_id.in_(towns))
+        held = sum(n for town_id, n in queries.rows(stmt) if keep(town_id))
         climbed = 0
         if below is not None:
-            earlier = aliased(Recognition)
-            climbed = _count_by_town(
-                select(Firm.town_id, func.count(func.distinct(Recognition.firm_id)))
-                .join(Firm, Firm.id == Recognition.firm_id)
-                .join(earlier, and_(earlier.firm_id == Recognition.firm_id,
-                                    earlier.programme_id == below.id,
-                                    earlier.year < Recognition.year))
-                .where(Recognition.programme_id == rung.id, Recognition.year <= year), towns, keep)
+            stmt = (select(H.town_id, H.first_year, H.recognized_bits, H.recognized_late,
+                           B.first_year)
+                    .join(B, and_(B.firm_id == H.firm_id, B.programme_id == below.id))
+                    .where(H.programme_id == rung.id, H.first_year <= year, B.first_year < year))
+            if towns is not None:
+                stmt = stmt.where(H.town_id.in_(towns))
+            for town_id, first, low, late, first_below in db.session.execute(stmt):
+                if keep(town_id) and _climbed(year, first, join(low, late), first_below):
+                    climbed += 1
         out.append({"name": rung.short_name, "firms": held, "from_below": climbed,
                     "below": below.short_name if below else None})
         below = rung
     return out
 
 
-def _count_by_town(stmt, towns, keep) -> int:
-    if towns is not None:
-        stmt = stmt.where(Firm.town_id.in_(towns))
-    stmt = stmt.group_by(Firm.town_id)
-    return sum(n for town_id, n in queries.rows(stmt) if keep(town_id))
+def _climbed(year: int, first: int, recognized: int, first_below: int) -> bool:
+    """A rung year in (first_below, year]: the first one, or one from the bit set."""
+    if first > first_below:
+        return True
+    start = max(first_below + 1, BASE_YEAR)
+    return start <= year and bool(recognized >> (start - BASE_YEAR) & ((1 << (year - start + 1)) - 1))

@@ -122,9 +122,9 @@ def test_sql_validity_agrees_with_the_per_row_rule(ctx, built):
             assert series["recognized"][name][i] == len(recognised), (year, code)
 
 
-def test_trend_lines_longer_than_one_bit_mask(ctx, built):
-    """From 2011 to 2070 is 60 years, more than one pass's mask: the early years are
-    counted on their own and the lines still follow the per-row rule everywhere."""
+def test_trend_lines_across_both_bit_columns(ctx, built):
+    """From 2011 to 2070 is 60 years, past 2051 where a holding's second bit column
+    starts: the lines still follow the per-row rule everywhere."""
     recs = ctx.scalars(select(Recognition)).all()
     names = _names(ctx)
     series = trends(2070, "all")
@@ -181,39 +181,32 @@ def test_trends_and_ladder_for_the_dashboard(ctx, built):
     assert [r["firms"] for r in ladder(2016, "new-area")] == [0, 0, 0]
 
 
-def test_overlapping_spans_of_one_firm_are_recounted_exactly(ctx, built, monkeypatch):
-    """E holds two overlapping 高企 certificates (2014 and 2015, three years each). SQLite
-    has no OR aggregate: the summed year bits of E's group carry, the one-pass query
-    notices it (popcount ≠ summed counts) and recounts the overlapping groups year by
-    year. PostgreSQL and MySQL OR the bits (BIT_OR) and never need the recount."""
-    from registry.stats import queries
+def test_overlapping_spans_of_one_firm_count_once(ctx, built):
+    """E holds two overlapping 高企 certificates (2014 and 2015, three years each): its
+    holding ORs their years (2014-2017 in force), and E counts once a year, not twice."""
+    from registry.recognitions.holdings import BASE_YEAR, join
+    from registry.recognitions.models import ProgrammeHolding
 
-    calls = []
-    original = queries._overlap_cells
-
-    def spy(*args, **kwargs):
-        out = original(*args, **kwargs)
-        calls.append(out)
-        return out
-
-    monkeypatch.setattr(queries, "_overlap_cells", spy)
+    high_tech = ctx.scalar(select(Programme.id).where(Programme.code == "high_tech"))
+    row = ctx.get(ProgrammeHolding, (built["E"].id, high_tech))
+    valid = join(row.valid_bits, row.valid_late)
+    assert {BASE_YEAR + i for i in range(valid.bit_length()) if valid >> i & 1} == {2014, 2015, 2016, 2017}
+    assert row.first_year == 2014
     got = compute(2016, "new-area")
-    if ctx.get_bind().dialect.name == "sqlite":
-        assert calls and all(n == 1 for _key, n in calls[0])  # E alone, once a year
-        assert {y for (_p, y, _t, _i), _n in calls[0]} == {2014, 2015, 2016}
-    else:
-        assert not calls
     assert got["high_tech_valid_by_year"] == history.EXPECTED_2016["new-area"]["high_tech_valid_by_year"]
 
 
-def test_a_history_longer_than_one_bit_mask(ctx, make):
-    """高企 since 1990 asked in 2100: 111 year-ends, more than one 54-bit mask holds."""
-    from registry.stats import queries
+def test_a_history_across_both_bit_columns(ctx, make):
+    """高企 since 1990 asked in 2100: 111 year-ends, more than one BIGINT column holds
+    (1990-2051 and 2052-2113): the years after 2051 come from the second."""
+    from registry.recognitions.models import ProgrammeHolding
 
     firm = make.firm("慈溪市长寿电器有限公司", town="浒山街道", industry="智能家电")
     make.recognition(firm, "high_tech", 1990)  # in force 1990-1992
     make.recognition(firm, "high_tech", 2099)  # in force 2099-2101
     got = compute(2100)["high_tech_valid_by_year"]
-    assert len(got) == 111 and queries.WINDOW < 111
+    assert len(got) == 111
+    row = ctx.scalars(select(ProgrammeHolding).where(ProgrammeHolding.firm_id == firm.id)).one()
+    assert row.valid_bits == 0b111 and row.valid_late == 0b111 << (2099 - 2052)
     assert {y for y, n in got.items() if n} == {"1990", "1991", "1992", "2099", "2100"}
     assert all(n in (0, 1) for n in got.values())

@@ -37,6 +37,23 @@ def test_cli_without_json_prints_the_summary(app, built):
     assert result.output.startswith("截止2016年底，全市共有高新技术企业5家")
 
 
+def test_holdings_cli_checks_and_rebuilds(app, built):
+    from registry.extensions import db
+    from registry.recognitions.models import ProgrammeHolding
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["holdings"])
+    assert result.exit_code == 0 and "一致" in result.output
+    with app.app_context():  # a row changed by hand, behind the hooks
+        db.session.execute(ProgrammeHolding.__table__.update().values(valid_bits=0))
+        db.session.commit()
+    result = runner.invoke(args=["holdings"])
+    assert result.exit_code == 1 and "不一致" in result.output and "--rebuild" in result.output
+    result = runner.invoke(args=["holdings", "--rebuild"])
+    assert result.exit_code == 0 and "已按认定记录重建" in result.output
+    assert runner.invoke(args=["holdings"]).exit_code == 0
+
+
 def test_summary_text_holds_the_computed_numbers(app, client, login, built):
     login("staff")
     page = client.get("/stats/?year=2016").get_data(as_text=True)
