@@ -20,6 +20,7 @@ from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
 from registry.institutions.models import RdInstitution, RdLevelChange
+from registry.paging import IdsFirstPage
 from registry.records import check_version, check_year, clean_text, get_owned, owned_scope, resolve_host_firm
 from registry.vocab import INSTITUTION_STATUSES, LEVEL_CHANGE_KINDS, LEVEL_RANK, LEVELS, RD_TYPES
 
@@ -74,9 +75,10 @@ class InstitutionFilter:
 
 def institution_query(user, f: InstitutionFilter):
     """A SELECT of the institutions matching ``f`` in the user's scope: highest level first."""
-    stmt = (select(RdInstitution).join(Firm, RdInstitution.firm_id == Firm.id)
-            .where(firm_scope(user)))
+    stmt = select(RdInstitution)
     q = " ".join((f.q or "").split())
+    if q or f.town_id or not user.can_view_all:  # else the firms need not be read at all
+        stmt = stmt.join(Firm, RdInstitution.firm_id == Firm.id).where(firm_scope(user))
     if q:
         stmt = stmt.where(or_(RdInstitution.name.contains(q, autoescape=True),
                               Firm.name.contains(q, autoescape=True)))
@@ -88,8 +90,16 @@ def institution_query(user, f: InstitutionFilter):
         stmt = stmt.where(Firm.town_id == f.town_id)
     if f.status in INSTITUTION_STATUSES:
         stmt = stmt.where(RdInstitution.status == f.status)
-    return stmt.options(selectinload(RdInstitution.firm).selectinload(Firm.town)).order_by(
-        _level_order(), RdInstitution.name, RdInstitution.id)
+    return stmt.order_by(_level_order(), RdInstitution.name, RdInstitution.id)
+
+
+def institution_page(user, f: InstitutionFilter, *, per_page: int) -> IdsFirstPage:
+    """The request's page of ``institution_query``, ids first and narrowed to the levels
+    the page falls in (20,000 institutions are not sorted whole for twenty rows)."""
+    return IdsFirstPage(page=None, per_page=per_page, max_per_page=100, error_out=False,
+                        select=institution_query(user, f), model=RdInstitution,
+                        group=(RdInstitution.level, LEVEL_RANK, False),
+                        options=(selectinload(RdInstitution.firm).selectinload(Firm.town),))
 
 
 def _level_order():

@@ -40,8 +40,7 @@ def _filter():
 @bureau_required
 def index():
     form, f = _filter()
-    page = db.paginate(services.institution_query(current_user, f),
-                       per_page=current_app.config["PER_PAGE"], max_per_page=100, error_out=False)
+    page = services.institution_page(current_user, f, per_page=current_app.config["PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("institutions/index.html", form=form, page=page, args=args,
                            counts=services.level_counts(current_user, f))

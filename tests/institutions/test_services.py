@@ -220,3 +220,27 @@ def test_list_filters_and_search(make):
     assert run(q="研究院") == ["乙研究院"]  # by institution name
     assert run(q="100%_") == []
     assert services.level_counts(staff, F()) == {"national": 1, "cixi": 1}
+
+
+@pytest.mark.parametrize("role", ["staff", "town"])
+def test_pages_fetched_ids_first_walk_the_whole_list_in_order(app, make, role):
+    """Each page is narrowed to the levels it falls in; page by page, the list is the
+    ordered query's, with every institution once and the right total (also for a town
+    officer, whose query joins the firms)."""
+    staff = make.user("staff")
+    user = make.user(role, towns=["浒山街道"]) if role == "town" else staff
+    levels = ["cixi", "national", "ningbo", "cixi", "provincial", "ningbo", "cixi", "national"]
+    for n, level in enumerate(levels):
+        institution(make, staff, make.firm(f"慈溪市分页{n}电器有限公司"), name=f"分页中心{n}",
+                    level=level)
+    institution(make, staff, make.firm("慈溪市外镇电器有限公司", town="周巷镇"), name="外镇中心")
+    f = services.InstitutionFilter()
+    whole = [i.id for i in make.session.scalars(services.institution_query(user, f))]
+    assert len(whole) == (len(levels) if role == "town" else len(levels) + 1)
+    walked, pages = [], -(-len(whole) // 3)
+    for number in range(1, pages + 2):  # one page past the end: empty
+        with app.test_request_context(f"/institutions/?page={number}"):
+            page = services.institution_page(user, f, per_page=3)
+            assert page.total == len(whole) and page.pages == pages
+            walked += [i.id for i in page.items]
+    assert walked == whole
