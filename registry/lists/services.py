@@ -257,6 +257,19 @@ def imported_firms(tier_list: TierList) -> list[Firm]:
     return [f for f in firms if f.id not in on_list]
 
 
+def imported_count(tier_list: TierList) -> int:
+    """How many firms ``imported_firms`` would give, counted in the database (the list page
+    shows the number only; a list of hundreds need not load them)."""
+    from registry.recognitions.models import Recognition
+
+    on_list = select(TierListEntry.firm_id).where(TierListEntry.tier_list_id == tier_list.id)
+    return db.session.scalar(
+        select(func.count()).select_from(Recognition)
+        .where(Recognition.programme_id == tier_list.programme_id, Recognition.year == tier_list.year,
+               Recognition.tier_list_id.is_(None), Recognition.status == "valid",
+               Recognition.firm_id.not_in(on_list)))
+
+
 def add_imported(actor, tier_list: TierList) -> tuple[int, list[str]]:
     """Put every imported, unclaimed recognition of the list's programme and year on it."""
     firms = imported_firms(tier_list)

@@ -102,7 +102,7 @@ def detail(list_id):
         version_form=VersionForm(version=tier_list.version), add_form=AddFirmForm(),
         entry_form=EntryForm(), objection_form=objection_form, resolve_form=ResolveForm(),
         amend_form=AmendForm(), today=services.today_local(), sources=services.SOURCES,
-        imported=len(services.imported_firms(tier_list))
+        imported=services.imported_count(tier_list)
         if tier_list.status == "draft" and current_user.is_staff else 0)
 
 

@@ -246,6 +246,10 @@ def test_recognitions_imported_before_join_the_list_and_are_adopted(make, staff)
     services.publish(staff, other, today=AFTER)
     tier_list = services.create_list(staff, programme=make.programme("eaglet"), year=2016, batch="第二批")
     assert [f.name for f in services.imported_firms(tier_list)] == ["导入乙", "导入甲"]
+    assert services.imported_count(tier_list) == 2
+    services.add_entry(staff, tier_list, a)  # on the list already: no longer counted
+    assert services.imported_count(tier_list) == 1
+    services.remove_entry(staff, tier_list, tier_list.entries[0].id)
     added, refused = services.add_imported(staff, tier_list)
     assert (added, refused) == (2, []) and {e.source for e in tier_list.entries} == {"import"}
     with pytest.raises(ValidationError, match="没有可加入"):
