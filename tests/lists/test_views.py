@@ -189,3 +189,29 @@ def test_follow_up_pages_and_exports(client, login, make, no_csrf):
                                                         "submitted_on": "2017-05-10"}, follow_redirects=True)
     assert "已登记" in resp.get_data(as_text=True)
     assert "均已登记年报" in client.get("/lists/high-tech?year=2016").get_data(as_text=True)
+
+
+def test_each_row_removes_its_firm_through_the_one_remove_form(app, client, login, make, monkeypatch):
+    """The 移出 buttons of a draft list all submit one form (form="remove-entry"), which
+    carries the CSRF token; the button's value says which entry goes."""
+    import re
+
+    staff = login("staff")
+    firms = [make.firm(f"慈溪市移出{n}电器有限公司") for n in range(3)]
+    tier_list = services.create_list(staff, programme=make.programme("eaglet"), year=2016)
+    for firm in firms:
+        services.add_entry(staff, tier_list, firm)
+    make.session.commit()
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # signed in: now the real check
+    page = client.get(f"/lists/{tier_list.id}").get_data(as_text=True)
+    form = re.search(r'<form id="remove-entry" method="post" action="([^"]+)">'
+                     r'<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)">', page)
+    assert form, "the remove form with its CSRF token"
+    buttons = re.findall(r'form="remove-entry"\s+name="entry_id" value="(\d+)">移出', page)
+    entry = next(e for e in tier_list.entries if e.firm_id == firms[1].id)
+    assert sorted(map(int, buttons)) == sorted(e.id for e in tier_list.entries)
+    resp = client.post(form.group(1), data={"csrf_token": form.group(2), "entry_id": entry.id},
+                       follow_redirects=True)
+    assert "已移出名单。" in resp.get_data(as_text=True)
+    make.session.expire_all()
+    assert {e.firm_id for e in make.session.get(TierList, tier_list.id).entries} == {firms[0].id, firms[2].id}
