@@ -41,16 +41,17 @@ class Writer:
         self.written = 0  # audit entries logged in all
         self.firm_ids: dict[str, int] = {}
         self.holders: set[int] = set()  # firms whose programme holdings need recomputing
-        self.recognitions: set[int] = set()  # recognitions updated (their firms, later)
 
     def insert(self, table, rows: list[dict]) -> None:
         """One executemany; on PostgreSQL a large batch goes through COPY instead, which is
         several times faster than row-by-row INSERTs there (same transaction either way)."""
         if not rows:
             return
-        if table is holdings.REC:
-            self.holders.update(row["firm_id"] for row in rows)
         connection = self.session.connection()
+        if table is holdings.REC:  # lock the firms first, as the ORM's writers do
+            firms = {row["firm_id"] for row in rows}
+            holdings.lock_firms(connection, firms)
+            self.holders |= firms
         if len(rows) >= COPY_FROM and connection.dialect.name == "postgresql":
             _copy(connection, table, rows)
         else:
@@ -60,12 +61,13 @@ class Writer:
         """Set each record's changed columns; one executemany per set of columns and per
         WRITE_CHUNK records (the parameter lists of 50,000 updates are not held at once)."""
         groups: dict[tuple, list[dict]] = defaultdict(list)
+        if table is holdings.REC:
+            updates = [(i, v) for i, v in updates if v]
+            self._lock_holders([i for i, _ in updates])
         for record_id, values in updates:
             if not values:
                 continue
-            if table is holdings.REC:
-                self.recognitions.add(record_id)
-            elif table is holdings.FIRMS and {"town_id", "industry_id"} & values.keys():
+            if table is holdings.FIRMS and {"town_id", "industry_id"} & values.keys():
                 self.holders.add(record_id)
             params = {"b_id": record_id}
             for column, value in values.items():
@@ -153,15 +155,19 @@ class Writer:
         if len(self.audit) >= AUDIT_CHUNK:
             self.flush_audit()
 
+    def _lock_holders(self, recognition_ids: list[int]) -> None:
+        """Lock the firms of recognitions about to change, and note them for the refresh."""
+        rec, firms = holdings.REC, set()
+        for chunk in chunks(sorted(recognition_ids)):
+            firms.update(self.session.scalars(select(rec.c.firm_id).where(rec.c.id.in_(chunk))))
+        holdings.lock_firms(self.session.connection(), firms)
+        self.holders |= firms
+
     def refresh_holdings(self) -> None:
         """Bring the programme holdings of the firms written to up to date (Core writes
         pass the ORM's flush hook by)."""
-        rec = holdings.REC
-        for chunk in chunks(sorted(self.recognitions)):
-            self.holders.update(self.session.scalars(
-                select(rec.c.firm_id).where(rec.c.id.in_(chunk))))
         holdings.refresh(self.session.connection(), self.holders)
-        self.holders, self.recognitions = set(), set()
+        self.holders = set()
 
     def flush_audit(self) -> None:
         self.insert(AUDIT, self.audit)

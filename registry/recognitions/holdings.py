@@ -6,7 +6,8 @@ the rule of ``Recognition.is_valid_on`` in whole years); a firm's holding ORs th
 all its recognitions of the programme into bit sets (see ``ProgrammeHolding``), and keeps
 its first recognition year and its town and industry.
 
-Every write path keeps the table in step, in the writer's own transaction:
+Every write path keeps the table in step, in the writer's own transaction, with the
+firm's row locked while it does (``lock_firms``):
 - ORM changes (services, tier-list publishing, the firm portal, the demo) through a
   session ``after_flush`` hook: the firms whose recognitions, town or industry changed, and
   every holder of a programme whose validity changed, are recomputed after each flush;
@@ -105,16 +106,39 @@ def _recognitions(firm_ids=None):
     return stmt if firm_ids is None else stmt.where(REC.c.firm_id.in_(firm_ids))
 
 
+def _ids(firm_ids: Iterable) -> list[int]:
+    return sorted({int(i) for i in firm_ids if i is not None})
+
+
+def lock_firms(connection, firm_ids: Iterable[int]) -> None:
+    """Lock the firms' rows (FOR UPDATE, in id order) so that one transaction at a time
+    writes a firm's recognitions and recomputes its holdings: a second writer waits, then
+    reads what the first committed. SQLite has one writer at a time anyway."""
+    ids = _ids(firm_ids)
+    if not ids or connection.dialect.name == "sqlite":
+        return
+    for start in range(0, len(ids), CHUNK):
+        connection.execute(select(FIRMS.c.id).where(FIRMS.c.id.in_(ids[start:start + CHUNK]))
+                           .order_by(FIRMS.c.id).with_for_update()).all()
+
+
 def refresh(connection, firm_ids: Iterable[int]) -> None:
-    """Recompute the holdings of these firms (all their programmes) from their rows."""
-    ids = sorted({int(i) for i in firm_ids if i is not None})
+    """Recompute the holdings of these firms (all their programmes) from their rows, with
+    the firms locked (``lock_firms``)."""
+    ids = _ids(firm_ids)
     if not ids:
         return
+    lock_firms(connection, ids)
     validity = _validity(connection)
+    # MariaDB/MySQL's REPEATABLE READ would read the recognitions as of the transaction's
+    # first read; a locking read sees what a writer committed while this one waited
+    current = connection.dialect.name in ("mysql", "mariadb")
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         connection.execute(delete(HOLDINGS).where(HOLDINGS.c.firm_id.in_(chunk)))
-        rows = _holdings(connection, connection.execute(_recognitions(chunk)), validity)
+        stmt = _recognitions(chunk)
+        rows = _holdings(connection, connection.execute(
+            stmt.with_for_update(read=True) if current else stmt), validity)
         if rows:
             connection.execute(HOLDINGS.insert(), rows)
 
@@ -152,14 +176,22 @@ def _moved_from(state) -> set[int]:
 
 def _before_flush(session: Session, _context, _instances) -> None:
     """Note the firms of recognitions about to be deleted or moved while their rows can
-    still be read (after the flush a deleted row's columns may not load any more)."""
+    still be read (after the flush a deleted row's columns may not load any more), and
+    lock every firm whose recognitions this flush writes before it writes them (taken
+    after the writes, two writers of one firm could each wait for the other)."""
     pending = session.info.setdefault(PENDING, set())
+    touched = set()
     for obj in session.deleted:
         if isinstance(obj, Recognition):
             pending.add(obj.firm_id)
-    for obj in session.dirty:
+    for obj in (*session.new, *session.dirty):
         if isinstance(obj, Recognition):
-            pending |= _moved_from(inspect(obj))
+            firm = obj.firm if obj.firm_id is None else None
+            touched.add(obj.firm_id if firm is None else firm.id)
+            if obj not in session.new:
+                pending |= _moved_from(inspect(obj))
+    if pending or touched:
+        lock_firms(session.connection(), pending | touched)
 
 
 def _after_flush(session: Session, _context) -> None:

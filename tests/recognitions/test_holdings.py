@@ -4,6 +4,8 @@ drift check every test ends with, see tests/conftest.py, and below for the impor
 from __future__ import annotations
 
 import random
+import threading
+import time
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -164,4 +166,56 @@ def test_the_importers_core_writes_keep_holdings_in_step(ctx, make):
     assert held(revoked, "high_tech") == ({2014}, {2014}, 2014)
     row = ctx.get(ProgrammeHolding, (moved.id, make.programme("high_tech").id))
     assert row.town_id == make.town("周巷镇").id
+    assert holdings.drift(ctx.connection()) == []
+
+
+TIMEOUT = 60
+
+
+def test_two_clerks_adding_to_one_firm_at_once_keep_its_holding_whole(app, ctx, make):
+    """Two clerks add a 高企 certificate each to the same firm at the same moment. The
+    first flushes and waits before committing; the second's flush waits for the firm's
+    lock, then reads the first's certificate: the holding has both, and nothing fails
+    (unlocked, PostgreSQL refused the second with a duplicate key and MariaDB, reading its
+    old snapshot, dropped the first's years)."""
+    from registry.auth.models import User
+    from registry.firms.models import Firm
+    from registry.recognitions.services import add_recognition
+
+    firm = make.firm()
+    clerks = [make.user("staff").id for _ in range(2)]
+    ctx.commit()
+    firm_id = firm.id  # read here: the threads must not load through this session
+    flushed, outcomes = threading.Event(), [None, None]
+
+    def run(n, year):
+        with app.app_context():
+            try:
+                actor, mine = db.session.get(User, clerks[n]), db.session.get(Firm, firm_id)
+                if n == 1:
+                    flushed.wait(timeout=TIMEOUT)
+                add_recognition(actor, mine, programme=db.session.scalar(
+                    select(Programme).where(Programme.code == "high_tech")), year=year,
+                    valid_from=date(year, 1, 1), valid_until=date(year, 12, 31))
+                if n == 0:
+                    flushed.set()
+                    time.sleep(1)  # the other clerk's flush comes while this one is open
+                db.session.commit()
+                outcomes[n] = "ok"
+            except Exception as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                outcomes[n] = repr(exc)
+                flushed.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(n, year), daemon=True)
+               for n, year in ((0, 2014), (1, 2016))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert outcomes == ["ok", "ok"], outcomes
+    ctx.rollback()
+    assert held(firm, "high_tech") == ({2014, 2016}, {2014, 2016}, 2014)
     assert holdings.drift(ctx.connection()) == []
