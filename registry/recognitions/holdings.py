@@ -78,7 +78,7 @@ def _validity(connection) -> dict[int, int]:
     return dict(connection.execute(select(Programme.id, Programme.validity_years)).all())
 
 
-def _holdings(connection, recognitions: Iterable, validity: dict[int, int]) -> list[dict]:
+def _holdings(recognitions: Iterable, validity: dict[int, int]) -> list[dict]:
     """The holding rows of the given recognition rows (firm_id, programme_id, year,
     valid_from, valid_until, status, revoked_on, town_id, industry_id)."""
     acc: dict[tuple, list] = {}
@@ -137,7 +137,7 @@ def refresh(connection, firm_ids: Iterable[int]) -> None:
         chunk = ids[start:start + CHUNK]
         connection.execute(delete(HOLDINGS).where(HOLDINGS.c.firm_id.in_(chunk)))
         stmt = _recognitions(chunk)
-        rows = _holdings(connection, connection.execute(
+        rows = _holdings(connection.execute(
             stmt.with_for_update(read=True) if current else stmt), validity)
         if rows:
             connection.execute(HOLDINGS.insert(), rows)
@@ -146,7 +146,7 @@ def refresh(connection, firm_ids: Iterable[int]) -> None:
 def rebuild(connection) -> int:
     """Recompute the whole table (after a bulk load, or to repair it); the rows written."""
     connection.execute(delete(HOLDINGS))
-    rows = _holdings(connection, connection.execute(_recognitions()), _validity(connection))
+    rows = _holdings(connection.execute(_recognitions()), _validity(connection))
     for start in range(0, len(rows), 5000):
         connection.execute(HOLDINGS.insert(), rows[start:start + 5000])
     return len(rows)
@@ -157,7 +157,7 @@ def drift(connection) -> list[tuple]:
     stored = {tuple(r[:2]): tuple(r) for r in connection.execute(
         select(*[HOLDINGS.c[c] for c in COLUMNS]))}
     fresh = {(r["firm_id"], r["programme_id"]): tuple(r[c] for c in COLUMNS)
-             for r in _holdings(connection, connection.execute(_recognitions()),
+             for r in _holdings(connection.execute(_recognitions()),
                                 _validity(connection))}
     return sorted(k for k in stored.keys() | fresh.keys() if stored.get(k) != fresh.get(k))
 
