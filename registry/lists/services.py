@@ -14,6 +14,7 @@ correction, each with its reason and 文号 recorded beside the list.
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import attributes, selectinload
@@ -22,11 +23,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry.audit.services import record, snapshot
 from registry.errors import ConflictError, NotFound, ValidationError
 from registry.extensions import db
-from registry.firms.models import Firm
+from registry.firms.models import Firm, Town
 from registry.firms.services import MAX_ID
 from registry.lists.models import ListObjection, TierList, TierListEntry
 from registry.recognitions.models import Programme
 from registry.timeutil import to_local, utcnow
+from registry.vocab import FIRM_STATUSES
 
 LIST_FIELDS = ("programme_id", "year", "batch", "title", "document_no", "status", "notice_from",
                "notice_until", "note")
@@ -63,20 +65,67 @@ def _scoped_entries():
     return select(TierListEntry.tier_list_id).join(Firm, Firm.id == TierListEntry.firm_id)
 
 
-def get_list_for(user, list_id) -> TierList:
+def get_list_for(user, list_id, *, for_page: bool = False) -> TierList:
     """The list for a bureau user; a town officer only when it names a firm of their towns
-    (and then sees that part of it). NotFound otherwise — no existence leak."""
+    (and then sees that part of it). NotFound otherwise — no existence leak.
+
+    ``for_page``: without its entries loaded (the list page reads them as ``page_rows``;
+    a list of hundreds of firms is not turned into objects)."""
     if user is None or user.role == "firm":
         raise NotFound("名单不存在。")
-    tier_list = db.session.get(TierList, _id(list_id), options=[
-        selectinload(TierList.programme),
-        selectinload(TierList.entries).selectinload(TierListEntry.firm).selectinload(Firm.town)])
+    options = [selectinload(TierList.programme)]
+    if not for_page:
+        options.append(selectinload(TierList.entries).selectinload(TierListEntry.firm)
+                       .selectinload(Firm.town))
+    tier_list = db.session.get(TierList, _id(list_id), options=options)
     if tier_list is None:
         raise NotFound("名单不存在。")
     towns = town_ids(user)
-    if towns is not None and not any(e.firm.town_id in towns for e in tier_list.entries):
+    if towns is not None and not db.session.scalar(
+            select(_scoped_entries().where(TierListEntry.tier_list_id == tier_list.id,
+                                           Firm.town_id.in_(towns)).exists())):
         raise NotFound("名单不存在。")
     return tier_list
+
+
+class PageRow(NamedTuple):
+    """One firm of the list page: 序号, the firm as listed (frozen on publication, else as
+    it is now) and what the page's links and buttons need."""
+
+    n: int
+    name: str
+    uscc: str
+    town: str | None
+    note: str | None
+    entry_id: int
+    firm_id: int
+    listed_name: str | None
+    source: str | None
+    firm_status: str
+
+    @property
+    def firm_status_label(self) -> str:
+        return FIRM_STATUSES[self.firm_status]
+
+
+def page_rows(user, tier_list: TierList) -> list[PageRow]:
+    """The list's firms in list order as plain rows (a town officer: their towns' part),
+    the same rows ``exports.entry_rows`` gives, in one query."""
+    E = TierListEntry
+    stmt = (select(E.id, E.firm_id, E.firm_name, E.uscc, E.town_name, E.note, E.source,
+                   Firm.name, Firm.uscc, Firm.status, Town.name)
+            .join(Firm, Firm.id == E.firm_id).outerjoin(Town, Town.id == Firm.town_id)
+            .where(E.tier_list_id == tier_list.id).order_by(E.seq, E.id))
+    towns = town_ids(user)
+    if towns is not None:
+        stmt = stmt.where(Firm.town_id.in_(towns))
+    frozen = tier_list.status == "published"
+    rows = []
+    for n, (entry_id, firm_id, listed, uscc, town, note, source, name_now, uscc_now, status,
+            town_now) in enumerate(db.session.execute(stmt), start=1):
+        shown = (listed, uscc, town) if frozen else (name_now, uscc_now, town_now)
+        rows.append(PageRow(n, *shown, note, entry_id, firm_id, listed, source, status))
+    return rows
 
 
 def visible_entries(user, tier_list: TierList) -> list[TierListEntry]:

@@ -17,7 +17,7 @@ from registry.errors import RegistryError
 from registry.extensions import db
 from registry.firms.services import FirmFilter, firm_query, get_firm_for
 from registry.lists import services
-from registry.lists.exports import entry_rows, notice_workbook, official_list_workbook
+from registry.lists.exports import notice_workbook, official_list_workbook
 from registry.lists.forms import (
     AddFirmForm, AmendForm, EntryForm, ListEditForm, ListForm, NoticeForm, ObjectionForm,
     ResolveForm, VersionForm,
@@ -84,17 +84,17 @@ def create():
 @bp.route("/<list_id>")
 @bureau_required
 def detail(list_id):
-    tier_list = services.get_list_for(current_user, list_id)
+    tier_list = services.get_list_for(current_user, list_id, for_page=True)
+    rows = services.page_rows(current_user, tier_list)
     q = request.args.get("q", "").strip()
     found = []
     if q and current_user.is_staff and tier_list.status != "published":
         found = db.session.scalars(firm_query(current_user, FirmFilter(q=q, status="active")).limit(20)).all()
-    objection_form = ObjectionForm()
-    objection_form.firm_id.choices = [(e.firm_id, e.firm_name) for e in tier_list.entries]
+    objection_form = ObjectionForm()  # staff only: they see every row
+    objection_form.firm_id.choices = [(r.firm_id, r.listed_name) for r in rows]
     return render_template(
-        "lists/detail.html", tier_list=tier_list, rows=entry_rows(tier_list, current_user), q=q, found=found,
-        on_list={e.firm_id for e in tier_list.entries},
-        entries=services.visible_entries(current_user, tier_list),
+        "lists/detail.html", tier_list=tier_list, rows=rows, q=q, found=found,
+        on_list={r.firm_id for r in rows},
         objections=services.visible_records(current_user, tier_list.objections),
         amendments=services.visible_records(current_user, tier_list.amendments),
         has_criteria=criteria_set_for(tier_list.programme_id, tier_list.year) is not None,

@@ -258,3 +258,33 @@ def test_recognitions_imported_before_join_the_list_and_are_adopted(make, staff)
     services.publish(staff, tier_list, today=AFTER)
     assert make.session.scalar(select(func.count()).select_from(Recognition).where(
         Recognition.tier_list_id == tier_list.id)) == 2
+
+
+def test_the_page_rows_are_the_official_rows(make, staff):
+    """The list page reads its firms as plain rows (``page_rows``): the same 序号, names,
+    codes, towns and notes as the official workbook's ``entry_rows`` — current while a
+    draft, frozen once published — and a town officer's part only."""
+    from registry.lists.exports import entry_rows
+
+    officer = make.user("town", towns=["周巷镇"])
+    firms = [make.firm("慈溪市页行甲电器有限公司", town="周巷镇"),
+             make.firm("慈溪市页行乙电器有限公司", town="浒山街道"),
+             make.firm("慈溪市页行丙电器有限公司", town="周巷镇")]
+    tier_list = noticed_list(make, staff, firms)
+
+    def same(user):
+        rows = services.page_rows(user, tier_list)
+        assert [(r.n, r.name, r.uscc, r.town, r.note) for r in rows] == entry_rows(tier_list, user)
+        return rows
+
+    assert [r.name for r in same(staff)] == [f.name for f in firms]
+    assert [r.name for r in same(officer)] == ["慈溪市页行甲电器有限公司", "慈溪市页行丙电器有限公司"]
+    services.publish(staff, tier_list, today=AFTER)
+    firms[0].name, firms[0].status = "慈溪市页行改名电器有限公司", "moved_out"
+    make.session.flush()
+    rows = same(staff)
+    assert rows[0].name == "慈溪市页行甲电器有限公司"  # as published
+    assert (rows[0].firm_status, rows[0].firm_status_label) == ("moved_out", "迁出")
+    with pytest.raises(NotFound):
+        services.get_list_for(make.user("town", towns=["龙山镇"]), tier_list.id, for_page=True)
+    assert services.get_list_for(officer, tier_list.id, for_page=True) is tier_list
