@@ -22,7 +22,7 @@ def firm_page(stmt, f=None, *, page: int | None = None, per_page: int,
     ``f`` (the FirmFilter the query was built from) tells a sort by town or industry."""
     group = None
     if f is not None and f.sort in GROUPED_SORTS:
-        group = (*GROUPED_SORTS[f.sort], f.descending)
+        group = (*GROUPED_SORTS[f.sort], f.descending, (Firm.name, Firm.id))
     return IdsFirstPage(page=page, per_page=per_page, max_per_page=max_per_page, error_out=False,
                         select=stmt, model=Firm, group=group,
                         options=(selectinload(Firm.town), selectinload(Firm.industry)))

@@ -98,7 +98,8 @@ def institution_page(user, f: InstitutionFilter, *, per_page: int) -> IdsFirstPa
     the page falls in (20,000 institutions are not sorted whole for twenty rows)."""
     return IdsFirstPage(page=None, per_page=per_page, max_per_page=100, error_out=False,
                         select=institution_query(user, f), model=RdInstitution,
-                        group=(RdInstitution.level, LEVEL_RANK, False),
+                        group=(RdInstitution.level, LEVEL_RANK, False,
+                               (RdInstitution.name, RdInstitution.id)),
                         options=(selectinload(RdInstitution.firm).selectinload(Firm.town),))
 
 
