@@ -13,7 +13,7 @@ firm's row locked while it does (``lock_firms``):
   every holder of a programme whose validity changed, are recomputed after each flush;
 - Core bulk writes call ``refresh`` themselves (the Excel importer's ``Writer``) or
   ``rebuild`` (the bulk demo); a deleted firm's rows go with it (ON DELETE CASCADE).
-``drift()`` compares the table with a recomputation (``flask stats holdings --check``).
+``drift()`` compares the table with a recomputation (``flask holdings``; ``--rebuild`` repairs).
 """
 from __future__ import annotations
 
