@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from registry.audit.models import AuditLog
@@ -54,6 +54,19 @@ def get_owned(user, model, record_id, message: str, *options):
     if row is None:
         raise NotFound(message)
     return row
+
+
+def lock_year_row(model, year: int):
+    """The row of ``model`` (a table keyed by ``year``: a voucher budget, a credit pool) for
+    ``year``, locked until the transaction ends; None when there is none. SQLite has no row
+    locks: a no-op write there takes its one write lock, and pysqlite opens the
+    transaction only then, so everything read after it is current."""
+    session = db.session
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__table__
+        session.execute(update(table).where(table.c.year == year).values(year=table.c.year))
+    return session.scalar(select(model).where(model.year == year)
+                          .with_for_update().execution_options(populate_existing=True))
 
 
 def check_year(year, label: str, *, field: str = "year", required: bool = True,

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record, snapshot
 from registry.credit.models import CreditEvent, CreditLoan, CreditPool
 from registry.errors import ValidationError
 from registry.extensions import db
-from registry.records import check_version, check_year, clean_text
+from registry.records import check_version, check_year, clean_text, lock_year_row
 from registry.recognitions.models import Programme, Recognition
 from registry.vouchers.amounts import CENT, parse_money, wan
 
@@ -30,12 +30,7 @@ ZERO = Decimal("0.00")
 
 def lock_pool(year: int) -> CreditPool | None:
     """The year's pool row, locked until the transaction ends."""
-    session = db.session
-    if session.get_bind().dialect.name == "sqlite":
-        table = CreditPool.__table__
-        session.execute(update(table).where(table.c.year == year).values(year=table.c.year))
-    return session.scalar(select(CreditPool).where(CreditPool.year == year)
-                          .with_for_update().execution_options(populate_existing=True))
+    return lock_year_row(CreditPool, year)
 
 
 def _programme_codes(values) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from registry.audit.services import record, snapshot
@@ -22,7 +22,9 @@ from registry.errors import ConflictError, ValidationError
 from registry.extensions import db
 from registry.firms.models import Firm
 from registry.firms.services import firm_scope
-from registry.records import check_version, check_year, clean_text, get_owned, owned_scope, resolve_host_firm
+from registry.records import (
+    check_version, check_year, clean_text, get_owned, lock_year_row, owned_scope, resolve_host_firm,
+)
 from registry.vocab import VOUCHER_PURPOSES, VOUCHER_STATUSES
 from registry.vouchers.amounts import parse_day, parse_money, wan
 from registry.vouchers.models import VoucherApplication, VoucherBudget
@@ -74,14 +76,7 @@ def get_application_for(user, application_id) -> VoucherApplication:
 
 def lock_budget(year: int) -> VoucherBudget | None:
     """The year's budget row, locked until the transaction ends (see the module docstring)."""
-    session = db.session
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: a write takes the one write lock, and pysqlite opens the
-        # transaction only here, so everything read after it is current.
-        table = VoucherBudget.__table__
-        session.execute(update(table).where(table.c.year == year).values(year=table.c.year))
-    return session.scalar(select(VoucherBudget).where(VoucherBudget.year == year)
-                          .with_for_update().execution_options(populate_existing=True))
+    return lock_year_row(VoucherBudget, year)
 
 
 def issued_total(year: int, *, exclude_id: int | None = None, locking: bool = False) -> Decimal:
