@@ -24,18 +24,10 @@ def _batch(tier_list: TierList) -> str:
 
 def entry_rows(tier_list: TierList, user=None) -> list[tuple]:
     """(序号, 企业名称, 统一社会信用代码, 所在镇（街道）, 备注) in list order (a town officer:
-    the part of their towns)."""
-    from registry.lists.services import visible_entries
+    the part of their towns): the first five columns of the list page's rows."""
+    from registry.lists.services import page_rows
 
-    frozen = tier_list.status == "published"
-    rows = []
-    for n, e in enumerate(visible_entries(user, tier_list), start=1):
-        if frozen:
-            rows.append((n, e.firm_name, e.uscc, e.town_name, e.note))
-        else:
-            f = e.firm
-            rows.append((n, f.name, f.uscc, f.town.name if f.town else None, e.note))
-    return rows
+    return [tuple(row[:5]) for row in page_rows(user, tier_list)]
 
 
 def _footnote(tier_list: TierList, count: int) -> str:

@@ -109,8 +109,9 @@ class PageRow(NamedTuple):
 
 
 def page_rows(user, tier_list: TierList) -> list[PageRow]:
-    """The list's firms in list order as plain rows (a town officer: their towns' part),
-    the same rows ``exports.entry_rows`` gives, in one query."""
+    """The list's firms in list order as plain rows (a town officer: their towns' part), in
+    one query: the names, codes and towns as published once the list is, else as now. The
+    official workbooks take their rows from here too (``exports.entry_rows``)."""
     E = TierListEntry
     stmt = (select(E.id, E.firm_id, E.firm_name, E.uscc, E.town_name, E.note, E.source,
                    Firm.name, Firm.uscc, Firm.status, Town.name)
@@ -126,13 +127,6 @@ def page_rows(user, tier_list: TierList) -> list[PageRow]:
         shown = (listed, uscc, town) if frozen else (name_now, uscc_now, town_now)
         rows.append(PageRow(n, *shown, note, entry_id, firm_id, listed, source, status))
     return rows
-
-
-def visible_entries(user, tier_list: TierList) -> list[TierListEntry]:
-    """The list's entries in order, only the user's towns for a town officer."""
-    towns = town_ids(user)
-    entries = sorted(tier_list.entries, key=lambda e: (e.seq, e.id))
-    return entries if towns is None else [e for e in entries if e.firm.town_id in towns]
 
 
 def visible_records(user, records) -> list:
