@@ -2,7 +2,7 @@
 gunicorn (3 workers) on PostgreSQL with 100,000 firms (issue #10).
 
 Steps: create a fresh PostgreSQL database (or use ``--database-url`` as it is), migrate it,
-fill it with ``registry.demo.bulk`` (N firms, Y years of history) and ANALYZE; start
+fill it with ``registry.demo.bulk`` (N firms, Y years of history) and VACUUM ANALYZE; start
 gunicorn; run locust headless (``bench/locustfile.py``); print throughput, p50/p95/p99
 latency and errors per page kind and in total, with the machine's core count and load.
 Exit status 1 when any request failed. Figures are wall-clock on whatever else the
@@ -59,14 +59,13 @@ def drop_database(url: str) -> None:
 
 def build(url: str, firms: int, years: int, fill: bool) -> dict:
     """Migrate and fill the database; a staff account; the pages' parameters."""
-    from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
+    from bench import bulkdata
     from config import TestConfig
     from registry import create_app
     from registry.auth.models import User
     from registry.auth.services import create_user
-    from registry.demo.bulk import load_bulk
     from registry.extensions import db
     from registry.firms.models import Firm, Town
 
@@ -76,14 +75,7 @@ def build(url: str, firms: int, years: int, fill: bool) -> dict:
     app = create_app(LoadConfig)
     with app.app_context():
         if fill:
-            upgrade()
-            start = time.perf_counter()
-            counts = load_bulk(firms, years)
-            db.session.commit()
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-            print(f"built in {time.perf_counter() - start:.1f} s: "
-                  + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+            print(bulkdata.fill(firms, years), flush=True)
         if db.session.scalar(select(User).where(User.username == "loadtest")) is None:
             create_user("loadtest", "staff", password=PASSWORD)
         db.session.commit()

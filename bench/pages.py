@@ -52,12 +52,11 @@ def median_ms(fn, n: int) -> float:
 
 def build(url: str, firms: int, years: int, fill: bool) -> dict:
     """Migrate and fill ``url`` (unless it is given filled); pick the pages' parameters."""
-    from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
+    from bench import bulkdata
     from registry.auth.models import User
     from registry.auth.services import create_user
-    from registry.demo.bulk import load_bulk
     from registry.extensions import db
     from registry.firms.models import Firm, FirmName, Town
     from registry.institutions.models import RdInstitution
@@ -67,20 +66,7 @@ def build(url: str, firms: int, years: int, fill: bool) -> dict:
     app = make_app(url)
     with app.app_context():
         if fill:
-            upgrade()
-            start = time.perf_counter()
-            counts = load_bulk(firms, years)
-            db.session.commit()
-            if db.engine.dialect.name == "postgresql":
-                # As autovacuum leaves a table after a bulk load: statistics, and the
-                # visibility map that lets the sort indexes answer deep pages alone.
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.execute(text("VACUUM ANALYZE"))
-            else:
-                db.session.execute(text("ANALYZE"))
-                db.session.commit()
-            print(f"\n{db.engine.dialect.name}: built in {time.perf_counter() - start:.1f} s — "
-                  + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            print(f"\n{db.engine.dialect.name}: {bulkdata.fill(firms, years)}")
         else:
             print(f"\n{db.engine.dialect.name}: using the data in {url.split('@')[-1]}")
         for username, role in (("bench", "staff"), ("benchfirm", "firm")):

@@ -85,12 +85,11 @@ class QueryTimer:
 
 
 def run(url: str, firms: int, years: int, runs: int, year: int, verbose: bool = False) -> None:
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
+    from bench.bulkdata import fill
     from config import TestConfig
     from registry import create_app
-    from registry.demo.bulk import load_bulk
     from registry.extensions import db
     from registry.stats.services import compute, compute_with_trend
     from registry.stats.trends import ladder, trends
@@ -105,21 +104,7 @@ def run(url: str, firms: int, years: int, runs: int, year: int, verbose: bool = 
 
     app = create_app(BenchConfig)
     with app.app_context():
-        upgrade()
-        start = time.perf_counter()
-        counts = load_bulk(firms, years, last_year=year)
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            # what autovacuum does after a bulk insert: statistics and the visibility map
-            # (which lets index-only scans skip the table)
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            db.session.execute(text("ANALYZE"))  # fresh statistics, as ops would leave them
-            db.session.commit()
-        built = time.perf_counter() - start
-        print(f"\n{db.engine.dialect.name}: built in {built:.1f} s — "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        print(f"\n{db.engine.dialect.name}: {fill(firms, years, last_year=year)}")
 
         def count_firms():
             db.session.execute(text("SELECT count(*) FROM firms")).scalar()
