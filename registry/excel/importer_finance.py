@@ -208,18 +208,12 @@ def apply_vouchers(writer: Writer, rows: list[PlannedRow]) -> None:
         return
     _recheck_budgets(apps)
     new = [r for r in apps if r.status == NEW]
-    if new:
-        writer.insert(VOUCH, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now, version=1)
-                              for r in new])
-        stmt = select(VOUCH.c.id, VOUCH.c.firm_id, VOUCH.c.year, VOUCH.c.provider, VOUCH.c.purpose).where(
-            VOUCH.c.import_batch_id == writer.batch_id)
-        ids = {(f, y, name_key(p), u): i for i, f, y, p, u in writer.session.execute(stmt)}
-        for r in new:
-            w = r.writes
-            r.entity_id = ids[(w["firm_id"], w["year"], name_key(w["provider"]), w["purpose"])]
-            writer.log("voucher_application", r.entity_id, r.firm_id,
-                       f"新增创新券申请 {w['provider']}（{w['year']}年{VOUCHER_PURPOSES[w['purpose']]}，"
-                       f"{VOUCHER_STATUSES[w['status']]}）", None, w)
+    writer.insert_new(VOUCH, new, ("firm_id", "year", "provider", "purpose"), names=("provider",))
+    for r in new:
+        w = r.writes
+        writer.log("voucher_application", r.entity_id, r.firm_id,
+                   f"新增创新券申请 {w['provider']}（{w['year']}年{VOUCHER_PURPOSES[w['purpose']]}，"
+                   f"{VOUCHER_STATUSES[w['status']]}）", None, w)
     changed = [r for r in apps if r.status == UPDATED]
     writer.update(VOUCH, [(r.entity_id, r.writes) for r in changed])
     for r in changed:

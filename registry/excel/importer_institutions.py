@@ -271,15 +271,10 @@ def _history(target, rows: list, history: dict) -> None:
 def apply_institutions(writer: Writer, rows: list[PlannedRow]) -> None:
     insts = [r for r in rows if r.entity == "rd_institution"]
     new = [r for r in insts if r.status == NEW]
-    if new:
-        writer.insert(INST, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now,
-                                  version=1) for r in new])
-        stmt = select(INST.c.id, INST.c.firm_id, INST.c.name).where(INST.c.import_batch_id == writer.batch_id)
-        ids = {(f, name_key(n)): i for i, f, n in writer.session.execute(stmt)}
-        for r in new:
-            r.entity_id = ids[(r.writes["firm_id"], name_key(r.writes["name"]))]
-            writer.log("rd_institution", r.entity_id, r.firm_id,
-                       f"新增研发机构 {r.writes['name']}（{LEVELS[r.writes['level']]}）", None, r.writes)
+    writer.insert_new(INST, new, ("firm_id", "name"), names=("name",))
+    for r in new:
+        writer.log("rd_institution", r.entity_id, r.firm_id,
+                   f"新增研发机构 {r.writes['name']}（{LEVELS[r.writes['level']]}）", None, r.writes)
     changed = [r for r in insts if r.status == UPDATED]
     writer.update(INST, [(r.entity_id, r.writes) for r in changed])
     for r in changed:

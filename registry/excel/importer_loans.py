@@ -147,18 +147,12 @@ def apply_loans(writer: Writer, rows: list[PlannedRow]) -> None:
         return
     _recheck_caps(loans)
     new = [r for r in loans if r.status == NEW]
-    if new:
-        writer.insert(LOAN, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now, version=1)
-                             for r in new])
-        stmt = select(LOAN.c.id, LOAN.c.firm_id, LOAN.c.bank, LOAN.c.loan_on).where(
-            LOAN.c.import_batch_id == writer.batch_id)
-        ids = {(f, name_key(b), d): i for i, f, b, d in writer.session.execute(stmt)}
-        for r in new:
-            w = r.writes
-            r.entity_id = ids[(w["firm_id"], name_key(w["bank"]), w["loan_on"])]
-            writer.log("credit_loan", r.entity_id, r.firm_id,
-                       f"新增科技信贷 {w['bank']} {wan(w['amount'])}（{w['pool_year']}年风险池，{LOAN_STATUSES[w['status']]}）",
-                       None, w)
+    writer.insert_new(LOAN, new, ("firm_id", "bank", "loan_on"), names=("bank",))
+    for r in new:
+        w = r.writes
+        writer.log("credit_loan", r.entity_id, r.firm_id,
+                   f"新增科技信贷 {w['bank']} {wan(w['amount'])}（{w['pool_year']}年风险池，{LOAN_STATUSES[w['status']]}）",
+                   None, w)
     changed = [r for r in loans if r.status == UPDATED]
     writer.update(LOAN, [(r.entity_id, r.writes) for r in changed])
     for r in changed:

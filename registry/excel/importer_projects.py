@@ -268,17 +268,11 @@ def _load_steps(project_ids: list[int]) -> dict:
 def apply_projects(writer: Writer, rows: list[PlannedRow]) -> None:
     projects = [r for r in rows if r.entity == "project"]
     new = [r for r in projects if r.status == NEW]
-    if new:
-        writer.insert(PROJECT, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now, version=1)
-                                for r in new])
-        stmt = select(PROJECT.c.id, PROJECT.c.firm_id, PROJECT.c.name, PROJECT.c.start_year).where(
-            PROJECT.c.import_batch_id == writer.batch_id)
-        ids = {(f, name_key(n), y): i for i, f, n, y in writer.session.execute(stmt)}
-        for r in new:
-            w = r.writes
-            r.entity_id = ids[(w["firm_id"], name_key(w["name"]), w["start_year"])]
-            writer.log("project", r.entity_id, r.firm_id,
-                       f"新增科技计划项目 {w['name']}（{LEVELS[w['level']]}，{w['start_year']}年）", None, w)
+    writer.insert_new(PROJECT, new, ("firm_id", "name", "start_year"), names=("name",))
+    for r in new:
+        w = r.writes
+        writer.log("project", r.entity_id, r.firm_id,
+                   f"新增科技计划项目 {w['name']}（{LEVELS[w['level']]}，{w['start_year']}年）", None, w)
     changed = [r for r in projects if r.status == UPDATED]
     writer.update(PROJECT, [(r.entity_id, r.writes) for r in changed])
     for r in changed:
@@ -360,18 +354,13 @@ AWARD_LIMITS = max_lengths(AWARD)
 def apply_awards(writer: Writer, rows: list[PlannedRow]) -> None:
     awards = [r for r in rows if r.entity == "award"]
     new = [r for r in awards if r.status == NEW]
-    if new:
-        writer.insert(AWARD, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now, version=1)
-                              for r in new])
-        stmt = select(AWARD.c.id, AWARD.c.firm_id, AWARD.c.project_name, AWARD.c.award, AWARD.c.year).where(
-            AWARD.c.import_batch_id == writer.batch_id)
-        ids = {(f, name_key(p), name_key(a), y): i for i, f, p, a, y in writer.session.execute(stmt)}
-        for r in new:
-            w = r.writes
-            r.entity_id = ids[(w["firm_id"], name_key(w["project_name"]), name_key(w["award"]), w["year"])]
-            writer.log("award", r.entity_id, r.firm_id,
-                       f"新增科技奖励 {w['project_name']}（{w['year']}年{w['award']}{AWARD_GRADES[w['grade']]}）",
-                       None, w)
+    writer.insert_new(AWARD, new, ("firm_id", "project_name", "award", "year"),
+                      names=("project_name", "award"))
+    for r in new:
+        w = r.writes
+        writer.log("award", r.entity_id, r.firm_id,
+                   f"新增科技奖励 {w['project_name']}（{w['year']}年{w['award']}{AWARD_GRADES[w['grade']]}）",
+                   None, w)
     changed = [r for r in awards if r.status == UPDATED]
     writer.update(AWARD, [(r.entity_id, r.writes) for r in changed])
     for r in changed:

@@ -254,14 +254,9 @@ def _classify_member(prow: PlannedRow, sheet, existing, role: str | None) -> Non
 def apply_teams(writer: Writer, rows: list[PlannedRow]) -> None:
     teams = [r for r in rows if r.entity == "team"]
     new = [r for r in teams if r.status == NEW]
-    if new:
-        writer.insert(TEAM, [dict(r.writes, import_batch_id=writer.batch_id, created_at=writer.now,
-                                  version=1) for r in new])
-        stmt = select(TEAM.c.id, TEAM.c.name).where(TEAM.c.import_batch_id == writer.batch_id)
-        ids = {name_key(n): i for i, n in writer.session.execute(stmt)}
-        for r in new:
-            r.entity_id = ids[name_key(r.writes["name"])]
-            writer.log("team", r.entity_id, r.firm_id, f"新增科技创新团队 {r.writes['name']}", None, r.writes)
+    writer.insert_new(TEAM, new, ("name",), names=("name",))
+    for r in new:
+        writer.log("team", r.entity_id, r.firm_id, f"新增科技创新团队 {r.writes['name']}", None, r.writes)
     changed = [r for r in teams if r.status == UPDATED]
     writer.update(TEAM, [(r.entity_id, r.writes) for r in changed])
     for r in changed:

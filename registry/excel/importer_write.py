@@ -13,7 +13,7 @@ from typing import Iterable
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.sql import sqltypes
 
-from registry.excel.importer_base import AUDIT, FIRMS, NewFirm, chunks, plain
+from registry.excel.importer_base import AUDIT, FIRMS, NewFirm, chunks, name_key, plain
 from registry.excel.types import PlannedRow
 from registry.extensions import db
 from registry.recognitions import holdings
@@ -129,6 +129,24 @@ class Writer:
             firm_id = ids[code]
             after = {k: v for k, v in zip(NewFirm._fields, firm) if v is not None}
             self.log("firm", firm_id, firm_id, "新增企业 " + firm.name, None, after)
+
+    def insert_new(self, table, new: list[PlannedRow], key: tuple[str, ...],
+                   names: tuple[str, ...] = ()) -> None:
+        """Insert the new records (their ``writes``, stamped with this batch) and set each
+        row's ``entity_id`` from the ids read back by ``key``: the record's unique columns,
+        those in ``names`` compared as ``name_key`` does (full-width, spacing)."""
+        if not new:
+            return
+        self.insert(table, [dict(r.writes, import_batch_id=self.batch_id, created_at=self.now, version=1)
+                            for r in new])
+
+        def keyed(values) -> tuple:
+            return tuple(name_key(values[c]) if c in names else values[c] for c in key)
+
+        stmt = select(table.c.id, *[table.c[c] for c in key]).where(table.c.import_batch_id == self.batch_id)
+        ids = {keyed(dict(zip(key, rest))): record_id for record_id, *rest in self.session.execute(stmt)}
+        for r in new:
+            r.entity_id = ids[keyed(r.writes)]
 
     def ids_by(self, table, column, keys: Iterable) -> dict:
         out = {}
