@@ -24,8 +24,6 @@ from registry.recognitions.models import ProgrammeHolding, Recognition
 from registry.teams.models import Team, TeamMember
 from registry.vocab import LEVELS
 
-Cell = tuple  # (town_id, industry_id), either may be None
-
 
 def year_end(year: int) -> date:
     return date(year, 12, 31)
